@@ -1,0 +1,60 @@
+# Thin wrapper over CMake. Everything installs what it needs on first use.
+#   make run      set up, build and start sealdb on ./data (the quick start)
+#   make test     set up, build and run the whole test suite (FIPS provider in force)
+#   make asan     the same tests under ASan + UBSan
+#   make bench    benchmarks (print figure, baseline and ratio)
+#   make debug    debug build in build-debug/
+BUILD    ?= build
+ASAN_DIR ?= build-asan
+DBG_DIR  ?= build-debug
+JOBS     ?= $(shell nproc)
+CC       ?= cc
+DATA     ?= ./data
+
+.PHONY: all deps fips configure build run test asan debug bench fips-check format clean distclean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+fips: deps
+	@./scripts/fips-provider.sh $(BUILD)/fips
+
+$(BUILD)/CMakeCache.txt: | fips
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+configure: fips $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/sealdb --dir $(DATA)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+asan: fips
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSEAL_SANITIZE=ON -DSEAL_FIPS_DIR=$(CURDIR)/$(BUILD)/fips
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+debug: fips
+	cmake -S . -B $(DBG_DIR) -DCMAKE_BUILD_TYPE=Debug -DSEAL_FIPS_DIR=$(CURDIR)/$(BUILD)/fips
+	cmake --build $(DBG_DIR) -j $(JOBS)
+
+bench: build
+	./scripts/bench.sh $(BUILD)
+
+fips-check: build
+	./scripts/fips-check.sh $(BUILD)/sealdb
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)/CMakeFiles $(BUILD)/src $(BUILD)/tests
+
+distclean:
+	rm -rf $(BUILD) $(ASAN_DIR) $(DBG_DIR)
