@@ -1,0 +1,110 @@
+/* index.h - the key index: every version of every key, on LMDB.
+ *
+ * The index is passive: the store's indexer thread feeds it committed
+ * transactions in order (idx_apply), and readers query it through read
+ * snapshots (LMDB read transactions, which never block the writer). It knows
+ * nothing of the database layer's prefixes: keys are opaque byte strings of
+ * up to IDX_MAX_KEY bytes. LMDB limits keys to 511 bytes; longer keys are
+ * stored under a truncated form plus a hash, and the full key is kept in the
+ * record so that scans still return them in exact byte order (see index.c).
+ *
+ * Errors: 0 or a negative SEAL_E* code (SEAL_ENOTFOUND when no version
+ * matches, SEAL_EIO/SEAL_ENOSPC for storage problems, SEAL_ECORRUPT when a
+ * stored record fails its checks). */
+#ifndef SEAL_INDEX_H
+#define SEAL_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "mtree/mtree.h"
+
+#define IDX_MAX_KEY 65535 /* hard cap; the store enforces its configured max */
+
+typedef struct idx idx;
+
+typedef struct idx_opts {
+    uint64_t map_size; /* LMDB map size in bytes; 0 = default (64 GiB, sparse) */
+    bool no_sync;      /* do not fsync the index (it can be rebuilt from the log) */
+} idx_opts;
+
+/* One version of one key, as the index stores it. */
+typedef struct idx_version {
+    uint64_t tx;   /* tx id that wrote this version */
+    uint64_t voff; /* value location in the value log (opaque to the index) */
+    uint32_t vlen; /* value length */
+    mt_hash hval;  /* SHA-256 of the stored value */
+    mt_kvmd md;    /* KV metadata (deleted, expiresAt, nonIndexable) */
+    uint64_t rev;  /* 1-based revision of the key (1 = first version) */
+} idx_version;
+
+/* One entry of a committed tx, in tx order. */
+typedef struct idx_put {
+    const uint8_t *key;
+    size_t key_len;
+    uint64_t tx;
+    uint64_t voff;
+    uint32_t vlen;
+    mt_hash hval;
+    mt_kvmd md;
+} idx_put;
+
+/* Opens (creating if needed) the index in directory |dir|. *out owned by the
+ * caller (idx_close). */
+int idx_open(idx **out, const char *dir, const idx_opts *o);
+void idx_close(idx *ix);
+
+/* Applies entries of consecutive committed txs, atomically, and records
+ * |last_tx| as the last indexed tx. Entries must be in tx order; entries
+ * whose md.non_indexable is set are skipped. A tx <= idx_last_tx is refused
+ * (SEAL_EINVAL): the index never goes backwards. */
+int idx_apply(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx);
+
+/* The last tx applied (0 for an empty index). */
+uint64_t idx_last_tx(idx *ix);
+
+/* Read snapshots: consistent views; many may be open at once from any thread. */
+typedef struct idx_snap idx_snap;
+int idx_snap_begin(idx *ix, idx_snap **out);
+void idx_snap_end(idx_snap *s);
+/* Last tx visible in this snapshot. */
+uint64_t idx_snap_tx(const idx_snap *s);
+
+/* Latest version of |key| with tx <= |at_tx| (0 = no bound). Deleted and
+ * expired versions are returned as they are; the caller decides. */
+int idx_get(idx_snap *s, const uint8_t *key, size_t key_len, uint64_t at_tx, idx_version *out);
+/* Version number |rev| (1 = first). */
+int idx_get_rev(idx_snap *s, const uint8_t *key, size_t key_len, uint64_t rev,
+                idx_version *out);
+/* Number of versions of |key| (0 if none). */
+int idx_versions(idx_snap *s, const uint8_t *key, size_t key_len, uint64_t *out);
+/* History: versions from |offset| (0-based, from the oldest or, when |desc|,
+ * from the newest), at most |limit| (0 = no limit); |cb| returns non-zero to
+ * stop (that value is returned). */
+typedef int (*idx_version_cb)(void *arg, const idx_version *v);
+int idx_history(idx_snap *s, const uint8_t *key, size_t key_len, uint64_t offset, uint64_t limit,
+                bool desc, idx_version_cb cb, void *arg);
+
+/* Scans over keys in byte order; for each key the latest version with
+ * tx <= max_tx (0 = the snapshot's last tx) is given to |cb|. */
+typedef struct idx_scan_opts {
+    const uint8_t *prefix;
+    size_t prefix_len;
+    const uint8_t *seek_key; /* start here (NULL = first/last key under prefix) */
+    size_t seek_len;
+    bool seek_inclusive;
+    const uint8_t *end_key; /* stop here (NULL = no end) */
+    size_t end_len;
+    bool end_inclusive;
+    bool desc;
+    uint64_t limit;  /* 0 = no limit (counts keys handed to cb that it accepted) */
+    uint64_t max_tx; /* 0 = snapshot tx */
+} idx_scan_opts;
+/* |cb| returns 0 to continue and count the key, 1 to skip it without
+ * counting (e.g. deleted), or a negative code to stop with that error. */
+typedef int (*idx_scan_cb)(void *arg, const uint8_t *key, size_t key_len, const idx_version *v);
+int idx_scan(idx_snap *s, const idx_scan_opts *o, idx_scan_cb cb, void *arg);
+
+#endif
