@@ -123,27 +123,43 @@ int mt_node_hash(mt_hash out, const mt_hash left, const mt_hash right);
 uint64_t mt_ah_nodes_upto(uint64_t n);
 uint64_t mt_ah_nodes_until(uint64_t n);
 
-/* Node storage: an append-only array of 32-byte digests. The store layer
- * gives a file-backed one; mt_ahtree_mem is an in-memory one for tests. */
+/* Node storage: an append-only array of 32-byte digests, in the order of
+ * immudb's aht/tree file (for leaf n: the leaf hash, then one digest per set
+ * bit of n-1; spec 4.2). The store layer gives a file-backed one;
+ * mt_memnodes is an in-memory one. A read past the end should return
+ * SEAL_ENOTFOUND; the ahtree passes any error through unchanged. */
 typedef struct mt_nodestore {
     void *ctx;
-    /* Append |n| digests. */
+    /* Append |n| digests (1..65 per leaf, in one call per leaf). */
     int (*append)(void *ctx, const mt_hash *nodes, size_t n);
     /* Read digest number |idx| (0-based). */
     int (*read)(void *ctx, uint64_t idx, mt_hash out);
 } mt_nodestore;
 
+/* The tree keeps the perfect-subtree roots of its right edge and its root in
+ * memory: append reads nothing and writes 1 + popcount(size) digests with as
+ * many hashes; root_at(size) is free, root_at(n < size) is one read; proofs
+ * read at most ~64 stored nodes. Not thread-safe: the caller serialises
+ * access (readers of stored nodes need no lock from this module). */
 typedef struct mt_ahtree mt_ahtree;
 /* Opens a tree of |size| leaves over |ns| (which must already hold
- * mt_ah_nodes_upto(size) digests). *out owned by the caller (mt_ahtree_free). */
+ * mt_ah_nodes_upto(size) digests; popcount(size) + 1 of them are read).
+ * |ns| is copied. *out owned by the caller (mt_ahtree_free). A read error
+ * is returned as is (SEAL_ENOTFOUND from mt_memnodes when nodes are missing). */
 int mt_ahtree_open(mt_ahtree **out, const mt_nodestore *ns, uint64_t size);
 void mt_ahtree_free(mt_ahtree *t);
 uint64_t mt_ahtree_size(const mt_ahtree *t);
-/* Append the leaf for payload |alh|; returns the new root in |root| if non-NULL. */
+/* Append the leaf for payload |alh| (one ns->append call); writes the new
+ * root to |root| if non-NULL. If the store's append fails the tree is
+ * unchanged and its error returned. */
 int mt_ahtree_append(mt_ahtree *t, const mt_hash alh, mt_hash root);
-/* Root of the tree of the first |n| leaves (1 <= n <= size). */
+/* Root of the tree of the first |n| leaves: SEAL_EINVAL for n = 0,
+ * SEAL_ENOTFOUND for n > size. */
 int mt_ahtree_root_at(mt_ahtree *t, uint64_t n, mt_hash out);
-/* Proofs (spec 4.3, 4.4); terms written to |terms| (capacity MT_MAX_PROOF_TERMS). */
+/* Proofs (spec 4.3, 4.4) for 1 <= i <= j <= size, exactly the terms immudb's
+ * AHtree.InclusionProof / ConsistencyProof give; written to |terms|
+ * (capacity MT_MAX_PROOF_TERMS). SEAL_EINVAL for i = 0 or i > j,
+ * SEAL_ENOTFOUND for j > size. */
 int mt_ahtree_inclusion(mt_ahtree *t, uint64_t i, uint64_t j, mt_hash *terms, size_t *nterms);
 int mt_ahtree_consistency(mt_ahtree *t, uint64_t i, uint64_t j, mt_hash *terms, size_t *nterms);
 
@@ -156,7 +172,10 @@ void mt_memnodes_free(mt_memnodes *m);
 uint64_t mt_memnodes_count(const mt_memnodes *m);
 
 /* Verifiers, exactly as immudb's Go client (spec 4.3, 4.4). |leaf_hash| is
- * already H(0x00 || alh). */
+ * already H(0x00 || alh). A NULL |terms| with nterms > 0, or more than
+ * MT_MAX_PROOF_TERMS terms (no honest proof of a tree below 2^64 leaves has
+ * that many, and no such proof can verify without a hash collision), is
+ * rejected. */
 bool mt_ah_verify_inclusion(const mt_hash *terms, size_t nterms, uint64_t i, uint64_t j,
                             const mt_hash leaf_hash, const mt_hash root);
 bool mt_ah_verify_last_inclusion(const mt_hash *terms, size_t nterms, uint64_t j,
@@ -197,6 +216,9 @@ typedef struct mt_dual_proof {
     mt_linear_advance_proof advance;
 } mt_dual_proof;
 
+/* Free the owned arrays (seal_free) and zero the struct; the struct itself
+ * is the caller's. NULL is a no-op. A decoder filling these structs must
+ * allocate the arrays with seal_malloc. */
 void mt_linear_proof_free(mt_linear_proof *p);
 void mt_linear_advance_proof_free(mt_linear_advance_proof *p);
 void mt_dual_proof_free(mt_dual_proof *p);
@@ -224,10 +246,21 @@ typedef struct mt_history {
     mt_ahtree *tree; /* covers at least the target's bl_tx_id leaves */
 } mt_history;
 
+/* Builders. Callback errors are passed through; SEAL_EINVAL for bad ids;
+ * SEAL_ENOMEM. *out is written only on success and owned by the caller
+ * (the matching _free). */
+/* LinearProof(s, t), 1 <= s <= t: Alh(s), then innerHash(s+1..t). */
 int mt_build_linear(const mt_history *h, uint64_t s, uint64_t t, mt_linear_proof *out);
+/* LinearAdvanceProof(start, end, tree_size); SEAL_EINVAL if end < start; an
+ * empty proof (all zero) when end <= start + 1, as immudb returns nil. */
 int mt_build_linear_advance(const mt_history *h, uint64_t start, uint64_t end,
                             uint64_t tree_size, mt_linear_advance_proof *out);
-/* DualProof between tx |s| and tx |t| (s <= t), as ImmuStore.DualProof. */
+/* DualProof between tx |s| and tx |t| (1 <= s <= t), as ImmuStore.DualProof:
+ * inclusion only if s < T.BlTxID, consistency only if S.BlTxID > 0,
+ * targetBlTxAlh and last inclusion only if T.BlTxID > 0, linear proof from
+ * max(s, T.BlTxID) to t, advance proof for (S.BlTxID, min(s, T.BlTxID))
+ * in the tree of size T.BlTxID when needed (has_advance). SEAL_ECORRUPT if
+ * S.BlTxID > T.BlTxID (or S.BlTxID > s). */
 int mt_build_dual(const mt_history *h, uint64_t s, uint64_t t, mt_dual_proof *out);
 
 /* ------------------------------------------------------------ state */
