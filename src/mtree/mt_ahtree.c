@@ -168,8 +168,7 @@ static void reverse_terms(mt_hash *terms, size_t n)
     }
 }
 
-static int check_range(const mt_ahtree *t, uint64_t i, uint64_t j, mt_hash *terms,
-                       size_t *nterms)
+static int check_range(const mt_ahtree *t, uint64_t i, uint64_t j, mt_hash *terms, size_t *nterms)
 {
     if (!t || !terms || !nterms || i == 0 || i > j)
         return SEAL_EINVAL;

@@ -15,12 +15,12 @@ const mt_hash MT_EMPTY_HASH = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0
 #define NODE_PREFIX 0x01
 
 /* KV metadata attribute codes (spec 1.1). */
-#define KVMD_DELETED 0x00
-#define KVMD_EXPIRES 0x01
+#define KVMD_DELETED      0x00
+#define KVMD_EXPIRES      0x01
 #define KVMD_NONINDEXABLE 0x02
 /* Tx metadata attribute codes (spec 1.2). */
 #define TXMD_TRUNCATED 0x00
-#define TXMD_EXTRA 0x01
+#define TXMD_EXTRA     0x01
 
 /* Entry digest inputs up to this size are copied into one stack buffer and
  * hashed in one update (keys are at most 1024 bytes by default). */
@@ -142,8 +142,8 @@ int mt_txmd_parse(mt_txmd *out, const uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------ entry digest */
 
-int mt_entry_digest(mt_hash out, int version, const uint8_t *md, size_t md_len,
-                    const uint8_t *key, size_t key_len, const mt_hash hval)
+int mt_entry_digest(mt_hash out, int version, const uint8_t *md, size_t md_len, const uint8_t *key,
+                    size_t key_len, const mt_hash hval)
 {
     uint8_t buf[DIGEST_BUF];
     if ((key_len && !key) || (md_len && !md))
@@ -279,8 +279,7 @@ static uint64_t split_point(uint64_t n)
     return k;
 }
 
-int mt_htree_proof(mt_hash *terms, size_t *nterms, const mt_hash *digests, size_t n,
-                   size_t leaf)
+int mt_htree_proof(mt_hash *terms, size_t *nterms, const mt_hash *digests, size_t n, size_t leaf)
 {
     mt_hash path[64];
     size_t np = 0, lo = 0, hi = n;

@@ -52,8 +52,8 @@ bool mt_verify_linear(const mt_linear_proof *p, uint64_t s, uint64_t t, const mt
     mt_hash c;
     if (!p || p->source_tx_id != s || p->target_tx_id != t)
         return false;
-    if (p->source_tx_id == 0 || p->source_tx_id > p->target_tx_id || p->nterms == 0 ||
-        !p->terms || !alh_s || !alh_t || memcmp(alh_s, p->terms[0], MT_HASH_LEN) != 0)
+    if (p->source_tx_id == 0 || p->source_tx_id > p->target_tx_id || p->nterms == 0 || !p->terms ||
+        !alh_s || !alh_t || memcmp(alh_s, p->terms[0], MT_HASH_LEN) != 0)
         return false;
     /* s >= 1, so t - s + 1 cannot wrap. */
     if ((uint64_t)p->nterms != t - s + 1)
@@ -110,8 +110,8 @@ bool mt_verify_dual(const mt_dual_proof *p, uint64_t s, uint64_t t, const mt_has
             return false;
     }
     if (S->bl_tx_id > 0) {
-        if (!mt_ah_verify_consistency((const mt_hash *)p->consistency, p->nconsistency,
-                                      S->bl_tx_id, T->bl_tx_id, S->bl_root, T->bl_root))
+        if (!mt_ah_verify_consistency((const mt_hash *)p->consistency, p->nconsistency, S->bl_tx_id,
+                                      T->bl_tx_id, S->bl_root, T->bl_root))
             return false;
     }
     if (T->bl_tx_id > 0) {
@@ -194,8 +194,8 @@ out:
     return 0;
 }
 
-int mt_build_linear_advance(const mt_history *h, uint64_t start, uint64_t end,
-                            uint64_t tree_size, mt_linear_advance_proof *out)
+int mt_build_linear_advance(const mt_history *h, uint64_t start, uint64_t end, uint64_t tree_size,
+                            mt_linear_advance_proof *out)
 {
     mt_linear_advance_proof p = {0};
     mt_hash terms[MT_MAX_PROOF_TERMS];

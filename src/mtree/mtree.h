@@ -16,10 +16,10 @@
 
 #include "common/common.h"
 
-#define MT_HASH_LEN 32
-#define MT_MAX_KVMD_LEN 11
-#define MT_MAX_TXMD_LEN 268
-#define MT_MAX_TXMD_EXTRA 256
+#define MT_HASH_LEN        32
+#define MT_MAX_KVMD_LEN    11
+#define MT_MAX_TXMD_LEN    268
+#define MT_MAX_TXMD_EXTRA  256
 #define MT_MAX_PROOF_TERMS 128 /* more than any tree of < 2^64 leaves needs */
 /* Longest TxHeader.Bytes() output: 8+32+8+2 + (2+268+4) + 32+8+32. */
 #define MT_MAX_TXHDR_BYTES 396
@@ -59,10 +59,12 @@ int mt_txmd_parse(mt_txmd *out, const uint8_t *p, size_t n);
 /* ------------------------------------------------------------ entry digest */
 /* entry digest for tx header |version| (0 or 1) from the serialised KV
  * metadata, the key and the value hash. Version 0 with non-empty metadata
- * is SEAL_EUNSUPPORTED (as immudb's TxEntryDigest_v1_1); other versions
- * SEAL_EINVAL. */
-int mt_entry_digest(mt_hash out, int version, const uint8_t *md, size_t md_len,
-                    const uint8_t *key, size_t key_len, const mt_hash hval);
+ * is SEAL_EUNSUPPORTED (as immudb's TxEntryDigest_v1_1; the Go client's
+ * EntrySpecDigest_v0 instead ignores metadata: a client mirroring it passes
+ * md_len 0 for version 0); other versions, md_len > 11 or key_len > 65535
+ * SEAL_EINVAL. No allocation; keys up to ~1.2 KiB are hashed in one update. */
+int mt_entry_digest(mt_hash out, int version, const uint8_t *md, size_t md_len, const uint8_t *key,
+                    size_t key_len, const mt_hash hval);
 
 /* ------------------------------------------------------------------ htree */
 /* Root of the per-tx tree over |n| entry digests (EMPTY for n = 0). Hashes
@@ -82,8 +84,7 @@ int mt_htree_acc_add(mt_htree_acc *a, const mt_hash digest);
 int mt_htree_acc_final(const mt_htree_acc *a, mt_hash out);
 /* Inclusion proof of |leaf| (0-based) among |n| digests: terms from the leaf
  * upwards, written to |terms| (capacity MT_MAX_PROOF_TERMS), count in *nterms. */
-int mt_htree_proof(mt_hash *terms, size_t *nterms, const mt_hash *digests, size_t n,
-                   size_t leaf);
+int mt_htree_proof(mt_hash *terms, size_t *nterms, const mt_hash *digests, size_t n, size_t leaf);
 /* Client verifier, exactly as htree.VerifyInclusion (spec 2.3). |leaf| and
  * |width| are signed like Go's int (the proto fields are int32: pass them
  * sign-extended); the loop uses Go's truncating signed division, so a
@@ -253,8 +254,8 @@ typedef struct mt_history {
 int mt_build_linear(const mt_history *h, uint64_t s, uint64_t t, mt_linear_proof *out);
 /* LinearAdvanceProof(start, end, tree_size); SEAL_EINVAL if end < start; an
  * empty proof (all zero) when end <= start + 1, as immudb returns nil. */
-int mt_build_linear_advance(const mt_history *h, uint64_t start, uint64_t end,
-                            uint64_t tree_size, mt_linear_advance_proof *out);
+int mt_build_linear_advance(const mt_history *h, uint64_t start, uint64_t end, uint64_t tree_size,
+                            mt_linear_advance_proof *out);
 /* DualProof between tx |s| and tx |t| (1 <= s <= t), as ImmuStore.DualProof:
  * inclusion only if s < T.BlTxID, consistency only if S.BlTxID > 0,
  * targetBlTxAlh and last inclusion only if T.BlTxID > 0, linear proof from

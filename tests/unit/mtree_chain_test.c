@@ -165,8 +165,7 @@ static uint64_t split(uint64_t n)
 }
 
 /* PATH(m, D[lo:hi]) appended leaf-up to out. */
-static void ref_path(const gchain *c, uint64_t m, uint64_t lo, uint64_t hi, mt_hash *out,
-                     size_t *n)
+static void ref_path(const gchain *c, uint64_t m, uint64_t lo, uint64_t hi, mt_hash *out, size_t *n)
 {
     if (hi - lo <= 1)
         return;
@@ -369,7 +368,7 @@ static void tamper_terms(mt_dual_proof *p, mt_hash **arr, size_t *n, const char 
 #define EXPECT_REJECT(what)                                                                        \
     do {                                                                                           \
         if (mt_verify_dual(p, s, t, as, at))                                                       \
-            T_FAIL("tampered %s accepted (s=%" PRIu64 " t=%" PRIu64 ")", what, s, t);             \
+            T_FAIL("tampered %s accepted (s=%" PRIu64 " t=%" PRIu64 ")", what, s, t);              \
         g_tampers++;                                                                               \
     } while (0)
 
@@ -416,8 +415,7 @@ static void tamper_header(mt_dual_proof *p, mt_txhdr *h, uint64_t s, uint64_t t,
     }
 }
 
-static void tamper_all(mt_dual_proof *p, uint64_t s, uint64_t t, const mt_hash as,
-                       const mt_hash at)
+static void tamper_all(mt_dual_proof *p, uint64_t s, uint64_t t, const mt_hash as, const mt_hash at)
 {
     const mt_txhdr *T = &p->target, *S = &p->source;
     if (s < T->bl_tx_id)
@@ -514,7 +512,8 @@ static void run_dual(int kind, const char *name)
         CHECK(advances > 0);
     else
         CHECK_INT(advances, 0);
-    fprintf(stderr, "  %s: %zu dual proofs verified, %zu with an advance proof, %zu tampered "
+    fprintf(stderr,
+            "  %s: %zu dual proofs verified, %zu with an advance proof, %zu tampered "
             "(%zu rejected variants)\n",
             name, pairs, advances, tampered, g_tampers - before);
 

@@ -234,7 +234,8 @@ static void test_timing(void)
         CHECK_OK(mt_ahtree_append(tree, h.prev_alh, h.bl_root));
     }
     double ta = (t_now() - t0) / 100000;
-    fprintf(stderr, "  digests %.1f us/1000, htree root %.1f us/1000, Alh + ahtree append %.2f us/tx\n",
+    fprintf(stderr,
+            "  digests %.1f us/1000, htree root %.1f us/1000, Alh + ahtree append %.2f us/tx\n",
             td * 1e6, tr * 1e6, ta * 1e6);
     CHECK_INT(mt_memnodes_count(mem), mt_ah_nodes_upto(100000));
     mt_ahtree_free(tree);

@@ -14,7 +14,7 @@
 
 #include <stdlib.h>
 
-#define MAX_TX 16
+#define MAX_TX  16
 #define MAX_ENT 8
 
 /* ------------------------------------------------------------ file reading */
@@ -262,7 +262,8 @@ static size_t check_db(const char *db, chain *c)
 {
     afile txf = {0}, txi = {0}, val = {0}, ahd = {0}, aht = {0}, ahc = {0};
     size_t checked = 0;
-    bool ok = open_afile(&txf, db, "tx/00000000.tx") && open_afile(&txi, db, "commit/00000000.txi") &&
+    bool ok = open_afile(&txf, db, "tx/00000000.tx") &&
+              open_afile(&txi, db, "commit/00000000.txi") &&
               open_afile(&val, db, "val_0/00000000.val") &&
               open_afile(&ahd, db, "aht/data/00000000.dat") &&
               open_afile(&aht, db, "aht/tree/00000000.sha") &&
@@ -315,8 +316,8 @@ static size_t check_db(const char *db, chain *c)
             values++;
         digest:
             CHECK_INT(r->mdlen[e], 0);
-            CHECK_OK(mt_entry_digest(r->digest[e], r->hdr.version, r->md[e], r->mdlen[e],
-                                     r->key[e], r->klen[e], r->hval[e]));
+            CHECK_OK(mt_entry_digest(r->digest[e], r->hdr.version, r->md[e], r->mdlen[e], r->key[e],
+                                     r->klen[e], r->hval[e]));
         }
         CHECK_OK(mt_htree_root(r->hdr.eh, r->digest, r->n));
         /* Every entry proves against Eh. */
@@ -469,11 +470,16 @@ static void test_defaultdb(void)
         CHECK_INT(c->tx[i].hdr.bl_tx_id, i);
     }
     CHECK_HEX(c->tx[0].key[0], "0243544c2e44415441424153452e00000001");
-    CHECK_HEX(c->tx[0].digest[0], "f48281a682a7db82a7cdb66dc6eaca71a4c5c3a1f50e4a22a8bd761ebaae2c23");
-    CHECK_HEX(c->tx[1].digest[3], "ebb2ec4203ea8e692bfa2aa5904e2106ad1b58dcce7cd9655ca857c5e9842019");
-    CHECK_HEX(c->tx[1].hdr.bl_root, "1d8e2fc7f690ec37ae6859492834a510e02173a32b8f0df6242ec3821f771973");
-    CHECK_HEX(c->tx[2].hdr.bl_root, "82c10595f20fb1bb3f55c78b5ebd43496df40fee099fa446e5065230a63981c8");
-    CHECK_HEX(c->tx[3].hdr.bl_root, "d507b557e1a2cb82080990410431e94a66c549cf35f7c67463aa0f6c3e2ee178");
+    CHECK_HEX(c->tx[0].digest[0],
+              "f48281a682a7db82a7cdb66dc6eaca71a4c5c3a1f50e4a22a8bd761ebaae2c23");
+    CHECK_HEX(c->tx[1].digest[3],
+              "ebb2ec4203ea8e692bfa2aa5904e2106ad1b58dcce7cd9655ca857c5e9842019");
+    CHECK_HEX(c->tx[1].hdr.bl_root,
+              "1d8e2fc7f690ec37ae6859492834a510e02173a32b8f0df6242ec3821f771973");
+    CHECK_HEX(c->tx[2].hdr.bl_root,
+              "82c10595f20fb1bb3f55c78b5ebd43496df40fee099fa446e5065230a63981c8");
+    CHECK_HEX(c->tx[3].hdr.bl_root,
+              "d507b557e1a2cb82080990410431e94a66c549cf35f7c67463aa0f6c3e2ee178");
 }
 
 static void test_systemdb(void)

@@ -136,8 +136,10 @@ static void test_header_8_1(void)
     CHECK_OK(mt_txhdr_bytes(&h, b, &n));
     CHECK_INT(n, 124);
     char exp[600];
-    snprintf(exp, sizeof(exp), "0000000000000001 05%s 0000000000000002 0000 0007 08%s "
-             "0000000000000003 04%s", zeros31, zeros31, zeros31);
+    snprintf(exp, sizeof(exp),
+             "0000000000000001 05%s 0000000000000002 0000 0007 08%s "
+             "0000000000000003 04%s",
+             zeros31, zeros31, zeros31);
     CHECK_HEX(b, exp);
     CHECK_OK(mt_inner_hash(d, &h));
     CHECK_HEX(d, "6cbad48f4c16a2030c9b3b81a9cece76210846bdc2093a8cf9a4e1044cd8c8aa");
@@ -147,8 +149,10 @@ static void test_header_8_1(void)
     hdr_8_1(&h, 1);
     CHECK_OK(mt_txhdr_bytes(&h, b, &n));
     CHECK_INT(n, 128);
-    snprintf(exp, sizeof(exp), "0000000000000001 05%s 0000000000000002 0001 0000 00000007 08%s "
-             "0000000000000003 04%s", zeros31, zeros31, zeros31);
+    snprintf(exp, sizeof(exp),
+             "0000000000000001 05%s 0000000000000002 0001 0000 00000007 08%s "
+             "0000000000000003 04%s",
+             zeros31, zeros31, zeros31);
     CHECK_HEX(b, exp);
     CHECK_OK(mt_inner_hash(d, &h));
     CHECK_HEX(d, "f418fe9d179d2a85b485520de3e9f31311c298aefe2c0f6c83d06de1308037b5");
@@ -186,8 +190,7 @@ static void test_nodes_upto(void)
         }
     }
     /* Large sizes: total popcount of 0..2^40-1 is 40 * 2^39. */
-    CHECK(mt_ah_nodes_upto(UINT64_C(1) << 40) ==
-          (UINT64_C(1) << 40) + 40 * (UINT64_C(1) << 39));
+    CHECK(mt_ah_nodes_upto(UINT64_C(1) << 40) == (UINT64_C(1) << 40) + 40 * (UINT64_C(1) << 39));
 }
 
 static void test_negative_8_1(void)
@@ -359,8 +362,8 @@ static void test_kv_encodings_8_4(void)
          "5f34200ad39c7059c574bfcb46bfb0d84a00143fc6f27991e3b250fd490a19ae",
          "6c15e11b1f5c70f7f7537e60420afc2431d0b4270347fd9b465ab6c4ddce04dc",
          "e68bce5604829afe3479b456e19a2424ec72feeaa6ff1be30f0a48e1b120bba8"},
-        {"0100000000000000037365743ff80000000000000000000000000004006b65790000000000000000", "",
-         "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        {"0100000000000000037365743ff80000000000000000000000000004006b65790000000000000000", "", "",
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
          "5a7182223981baa8c91db8a9b404abc37d794ae4cf54c0d24f865dff5c9d6be3",
          "8c97ce0dccbe8fd92e5a5797154a294acf4a97358c0380055e7be8237cff8375"},
     };
