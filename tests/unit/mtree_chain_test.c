@@ -310,6 +310,34 @@ static void test_ahtree_proofs(void)
         mt_ahtree_free(t2);
         mt_memnodes_free(m2);
     }
+    /* A failing store append (allocation failure while the in-memory store
+     * grows) leaves the tree as it was; the next append continues. */
+    {
+        mt_nodestore ns2;
+        mt_memnodes *m2 = NULL;
+        mt_ahtree *t2 = NULL;
+        size_t failures = 0;
+        CHECK_OK(mt_memnodes_new(&m2, &ns2));
+        CHECK_OK(mt_ahtree_open(&t2, &ns2, 0));
+        for (uint64_t id = 1; id <= N; id++) {
+            mt_hash a, b;
+            seal_alloc_fail_at(1, false);
+            int rc = mt_ahtree_append(t2, c->alh[id], a);
+            seal_alloc_fail_at(0, false);
+            if (rc != 0) {
+                CHECK_ERR(rc, SEAL_ENOMEM);
+                CHECK_INT(mt_ahtree_size(t2), id - 1);
+                CHECK_INT(mt_memnodes_count(m2), mt_ah_nodes_upto(id - 1));
+                failures++;
+                CHECK_OK(mt_ahtree_append(t2, c->alh[id], a));
+            }
+            CHECK_OK(mt_ahtree_root_at(c->tree, id, b));
+            CHECK_MEM(a, b, 32);
+        }
+        CHECK(failures >= 2); /* the store grew at least twice */
+        mt_ahtree_free(t2);
+        mt_memnodes_free(m2);
+    }
     /* Opening over a store that lacks the nodes fails cleanly. */
     {
         mt_nodestore ns2;
