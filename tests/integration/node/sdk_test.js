@@ -307,7 +307,6 @@ async function main() {
         // state of the active database first, which also is the SDK's trust-on-first-use.
         const s = await sdk('currentState', admin.currentState());
         assert.ok(Number.isInteger(s.txid) && s.txid >= 0, 'CurrentState has no txId');
-        t.firstStateTx = s.txid;
     }, { critical: true });
 
     await step('set_get', async () => {
