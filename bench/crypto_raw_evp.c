@@ -62,8 +62,8 @@ int raw_evp_digest(raw_evp *r, uint8_t out[32], const void *p, size_t n)
     return EVP_Digest(p, n, out, &len, r->md, NULL) == 1 && len == 32 ? 0 : -1;
 }
 
-int raw_evp_digest_parts(raw_evp *r, uint8_t out[32], const void *const *parts,
-                         const size_t *lens, size_t n)
+int raw_evp_digest_parts(raw_evp *r, uint8_t out[32], const void *const *parts, const size_t *lens,
+                         size_t n)
 {
     unsigned int len = 0;
     if (!EVP_DigestInit_ex2(r->ctx, r->md, NULL))

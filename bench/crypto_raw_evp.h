@@ -22,7 +22,7 @@ const char *raw_evp_provider(const raw_evp *r);
 /* EVP_Digest with the fetched MD: a new context per call. 0 on success. */
 int raw_evp_digest(raw_evp *r, uint8_t out[32], const void *p, size_t n);
 /* One reused EVP_MD_CTX: Init_ex2 / Update per part / Final. 0 on success. */
-int raw_evp_digest_parts(raw_evp *r, uint8_t out[32], const void *const *parts,
-                         const size_t *lens, size_t n);
+int raw_evp_digest_parts(raw_evp *r, uint8_t out[32], const void *const *parts, const size_t *lens,
+                         size_t n);
 
 #endif
