@@ -82,19 +82,23 @@ check_binary() { # path
     defined=$(printf '%s\n' "$S" | awk '$1 ~ /^[TtWwVvDdBbRr]$/ { print $2 }')
     undefined=$(printf '%s\n' "$S" | awk '$1 == "U" || $1 == "w" { print $2 }')
 
-    # 1. libcrypto: dynamic, from the system.
+    # 1. libcrypto: dynamic, from the system (directly, or through libseal).
+    L=""
+    command -v ldd >/dev/null 2>&1 && L=$(ldd "$b" 2>/dev/null)
+    sealso=$(printf '%s\n' "$L" | awk '$1 ~ /^libseal\.so/ { print $3 }' | head -n 1)
     case " $needed " in
     *" libcrypto.so.3 "*)
         ok "links the shared libcrypto.so.3" ;;
     *)
         if printf '%s\n' "$defined" | grep -qx 'OSSL_PROVIDER_load'; then
             fail "libcrypto is linked statically (OSSL_PROVIDER_load is defined in the binary)"
+        elif [ -n "$sealso" ] && printf '%s\n' "$L" | grep -q '^[[:space:]]*libcrypto\.so\.3 '; then
+            ok "links the shared libcrypto.so.3 through $sealso"
         else
             fail "does not link libcrypto.so.3"
         fi ;;
     esac
-    if command -v ldd >/dev/null 2>&1; then
-        L=$(ldd "$b" 2>/dev/null)
+    if [ -n "$L" ]; then
         cryptos=$(printf '%s\n' "$L" | awk '$1 ~ /^libcrypto\.so/ { print $3 }' | sort -u)
         n=$(printf '%s\n' "$cryptos" | grep -c .)
         if [ "$n" -gt 1 ]; then
@@ -150,8 +154,11 @@ check_binary() { # path
     else
         ok "no banned symbol (legacy PBKDF2, MD5, RC4, DES, RAND_pseudo_bytes, low-level SHA/HMAC)"
     fi
-    # 5. The FIPS start-up API is there.
-    napi=$(printf '%s\n%s\n' "$undefined" "$defined" | grep -cE "$FIPS_API")
+    # 5. The FIPS start-up API is there (in the binary or in libseal.so).
+    api_syms=$(printf '%s\n%s\n' "$undefined" "$defined")
+    [ -n "$sealso" ] && [ -r "$sealso" ] &&
+        api_syms=$(printf '%s\n%s\n' "$api_syms" "$(syms "$sealso" | awk '{ print $2 }')")
+    napi=$(printf '%s\n' "$api_syms" | sort -u | grep -cE "$FIPS_API")
     if [ "$napi" -ge 3 ]; then
         ok "uses the FIPS start-up API (OSSL_LIB_CTX_load_config, OSSL_PROVIDER_available, EVP_default_properties_enable_fips)"
     else
