@@ -65,7 +65,7 @@
 #define POOL_MAX        32
 #define DEFAULT_MAP     (64ULL << 30)
 #define DEFAULT_READERS 1024
-#define RESIZE_WAIT_S   5
+#define RESIZE_WAIT_MS  5000
 
 static const char LOGC[] = "index";
 
@@ -87,6 +87,7 @@ struct idx {
     MDB_env *env;
     MDB_dbi dbk, dbv, dbm;
     uint64_t map_size;
+    unsigned resize_wait_ms;
     uint64_t last_tx;    /* atomic */
     uint64_t next_id;    /* under wmu */
     pthread_mutex_t wmu; /* one writer at a time */
@@ -428,6 +429,7 @@ int idx_open(idx **out, const char *dir, const idx_opts *o)
     pthread_mutex_init(&ix->wmu, NULL);
 
     ix->map_size = o->map_size ? o->map_size : DEFAULT_MAP;
+    ix->resize_wait_ms = o->resize_wait_ms ? o->resize_wait_ms : RESIZE_WAIT_MS;
     if ((lrc = mdb_env_create(&ix->env))) {
         ix->env = NULL;
         rc = lfail("index open: env", lrc);
@@ -595,7 +597,12 @@ static int grow_map(idx *ix)
     }
     struct timespec dl;
     clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += RESIZE_WAIT_S;
+    dl.tv_sec += ix->resize_wait_ms / 1000;
+    dl.tv_nsec += (long)(ix->resize_wait_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
     int rc = 0;
     pthread_mutex_lock(&ix->mu);
     ix->resizing = true;

@@ -29,10 +29,12 @@
 typedef struct idx idx;
 
 typedef struct idx_opts {
-    uint64_t map_size;    /* LMDB map size in bytes; 0 = default (64 GiB, sparse). It
-                           * doubles by itself whenever it is full. */
-    bool no_sync;         /* do not fsync the index (it can be rebuilt from the log) */
-    unsigned max_readers; /* snapshots open at once; 0 = default (1024) */
+    uint64_t map_size;       /* LMDB map size in bytes; 0 = default (64 GiB, sparse). It
+                              * doubles by itself whenever it is full. */
+    bool no_sync;            /* do not fsync the index (it can be rebuilt from the log) */
+    unsigned max_readers;    /* snapshots open at once; 0 = default (1024) */
+    unsigned resize_wait_ms; /* how long growing the map waits for snapshots to end;
+                              * 0 = default (5000) */
 } idx_opts;
 
 /* One version of one key, as the index stores it. */
@@ -71,7 +73,7 @@ void idx_close(idx *ix);
  * <= idx_last_tx, is refused (SEAL_EINVAL) and nothing changes: the index
  * never goes backwards. Keys are 1..IDX_MAX_KEY bytes.
  * When the LMDB map is full it is doubled and the batch retried; growing the
- * map waits (at most 5 s) for open snapshots to end, so a thread must not
+ * map waits (resize_wait_ms, 5 s by default) for open snapshots to end, so a thread must not
  * hold a snapshot while it calls idx_apply: if snapshots stay open the call
  * fails with SEAL_EBUSY and changes nothing (retry later). SEAL_ENOSPACE when
  * the disk is full or the map cannot grow. */
