@@ -27,9 +27,10 @@ static kbuf *add(size_t cut, const char *tail, size_t rep, const char *after)
     k->n = cut;
     for (size_t i = 0; i < rep; i++)
         k->b[k->n++] = (uint8_t)tail[0];
-    size_t an = after ? strlen(after) : 0;
-    memcpy(k->b + k->n, after, an);
-    k->n += an;
+    if (after) {
+        memcpy(k->b + k->n, after, strlen(after));
+        k->n += strlen(after);
+    }
     return k;
 }
 
