@@ -450,6 +450,8 @@ int idx_open(idx **out, const char *dir, const idx_opts *o)
     unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
     if (o->no_sync)
         flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+    if (o->write_map)
+        flags |= MDB_WRITEMAP;
     if ((lrc = mdb_env_open(ix->env, dir, flags, 0640))) {
         SEAL_LOGE(LOGC, "cannot open index in %s: %s", dir, mdb_strerror(lrc));
         rc = map_rc(lrc);

@@ -24,9 +24,12 @@ static idx_put mkput(const char *key, uint64_t tx, uint64_t voff)
     return p;
 }
 
+static bool g_write_map;
+
 static idx *open_idx(const char *name, uint64_t map_size, unsigned wait_ms)
 {
-    idx_opts o = {.map_size = map_size, .no_sync = true, .resize_wait_ms = wait_ms};
+    idx_opts o = {
+        .map_size = map_size, .no_sync = true, .resize_wait_ms = wait_ms, .write_map = g_write_map};
     idx *ix = NULL;
     CHECK_OK(idx_open(&ix, t_path(name), &o));
     return ix;
@@ -226,7 +229,7 @@ static void test_reopen(void)
 
 static void test_snapshot_isolation(void)
 {
-    idx *ix = open_idx("iso", 0, 0);
+    idx *ix = open_idx(g_write_map ? "isowm" : "iso", 0, 0);
     if (!ix)
         return;
     idx_put p = mkput("a", 1, 1);
@@ -283,10 +286,10 @@ static void fill_puts(idx_put *p, uint8_t *keys, size_t n, uint64_t base, uint64
     }
 }
 
-static void test_map_growth(void)
+static void map_growth(const char *name)
 {
     /* 256 KiB to start: ~5 MB of records force several doublings. */
-    idx *ix = open_idx("grow", 256 << 10, 0);
+    idx *ix = open_idx(name, 256 << 10, 0);
     if (!ix)
         return;
     enum { B = 1000, NB = 40 };
@@ -311,13 +314,27 @@ static void test_map_growth(void)
     }
     idx_snap_end(s);
     idx_close(ix);
-    ix = open_idx("grow", 256 << 10, 0);
+    ix = open_idx(name, 256 << 10, 0);
     if (ix) {
         CHECK_INT(idx_last_tx(ix), NB);
         idx_close(ix);
     }
     free(p);
     free(keys);
+}
+
+static void test_map_growth(void)
+{
+    map_growth("grow");
+}
+
+/* The same with MDB_WRITEMAP (the file is extended with the map). */
+static void test_map_growth_write_map(void)
+{
+    g_write_map = true;
+    map_growth("growwm");
+    test_snapshot_isolation();
+    g_write_map = false;
 }
 
 static void test_growth_with_open_snapshot(void)
@@ -650,11 +667,15 @@ static void test_threads(void)
         snprintf(kb, sizeof(kb), "k%05llu", (unsigned long long)tx);
         idx_put p[2] = {mkput("ctr", tx, tx), mkput(kb, tx, tx)};
         CHECK_OK(idx_apply(c.ix, p, 2, tx));
+        /* Let the readers interleave with the writer. */
+        double t0 = t_now();
+        while (__atomic_load_n(&c.checks, __ATOMIC_RELAXED) < (int)(tx / 10) && t_now() - t0 < 2)
+            usleep(100);
     }
     __atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
     pthread_join(r1, NULL);
     pthread_join(r2, NULL);
-    CHECK(c.checks > 0);
+    CHECK(c.checks >= TH_TX / 10);
     idx_close(c.ix);
 }
 
@@ -667,6 +688,7 @@ int main(void)
     RUN(test_reopen);
     RUN(test_snapshot_isolation);
     RUN(test_map_growth);
+    RUN(test_map_growth_write_map);
     RUN(test_growth_with_open_snapshot);
     RUN(test_growth_waits_for_snapshot);
     RUN(test_corruption);
