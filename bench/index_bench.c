@@ -2,7 +2,8 @@
  * the same run: N puts of 16-byte random keys with 32-byte values, through
  * idx_apply in batches of 1000 entries (one tx each), and the same keys put
  * straight into an LMDB DB (same environment flags, 1000 puts per LMDB txn).
- * Then N random point reads through one idx snapshot vs mdb_get.
+ * Then N random point reads through one idx snapshot vs mdb_get. Two
+ * alternating rounds; the best figure of each side is printed.
  *
  * usage: index_bench [entries (default 1000000)] [--sync] [--writemap]
  *                    [--batch N (default 1000)] [--dir DIR]
@@ -24,8 +25,9 @@
 
 static size_t BATCH = 1000;
 static bool WRITEMAP;
-#define KLEN 16
-#define VLEN 32
+#define ROUNDS 2
+#define KLEN   16
+#define VLEN   32
 
 static double now_s(void)
 {
@@ -178,12 +180,14 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--writemap") == 0)
             WRITEMAP = true;
         else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
-            BATCH = SEAL_MAX(1, strtoull(argv[++i], NULL, 10));
+            BATCH = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             base = argv[++i];
         else
             n = strtoull(argv[i], NULL, 10);
     }
+    if (BATCH == 0)
+        BATCH = 1;
     if (seal_fips_init(NULL) != 0) {
         fprintf(stderr, "index_bench: FIPS module did not start: %s\n", seal_fips_last_error());
         return 1;
@@ -196,13 +200,21 @@ int main(int argc, char **argv)
     char draw[1024], didx[1024];
     snprintf(draw, sizeof(draw), "%s/index_bench_raw.%d", base, (int)getpid());
     snprintf(didx, sizeof(didx), "%s/index_bench_idx.%d", base, (int)getpid());
-    double raw_get, idx_get_r;
-    double raw = bench_raw(draw, keys, vals, n, sync, &raw_get);
-    double ix = bench_idx(didx, keys, vals, n, sync, &idx_get_r);
-    rm_rf(draw);
-    rm_rf(didx);
+    /* Two alternating rounds on fresh directories; the best of each side. */
+    double raw = 0, ix = 0, raw_get = 0, idx_get_r = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        double g, r = bench_raw(draw, keys, vals, n, sync, &g);
+        rm_rf(draw);
+        raw = SEAL_MAX(raw, r);
+        raw_get = SEAL_MAX(raw_get, g);
+        r = bench_idx(didx, keys, vals, n, sync, &g);
+        rm_rf(didx);
+        ix = SEAL_MAX(ix, r);
+        idx_get_r = SEAL_MAX(idx_get_r, g);
+    }
     printf("index_bench: %zu puts, %d-byte random keys, %d-byte values, batches of %zu (%s%s)\n", n,
            KLEN, VLEN, BATCH, sync ? "durable" : "no sync", WRITEMAP ? ", MDB_WRITEMAP" : "");
+    printf("  (best of %d alternating rounds)\n", ROUNDS);
     printf("  raw LMDB puts      %12.0f entries/s\n", raw);
     printf("  idx_apply          %12.0f entries/s\n", ix);
     printf("  ratio idx/raw      %12.2f\n", ix / raw);
