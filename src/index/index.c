@@ -40,7 +40,17 @@
  *         "next_id" -> u64 id of the next new key
  *
  * A record that fails these checks is SEAL_ECORRUPT, logged with the DB name
- * and the index key in hex. */
+ * and the index key in hex. The same description is in docs/format.md.
+ *
+ * Concurrency: idx_apply holds a mutex (one LMDB write txn per call, no
+ * allocation per entry: MDB_NOOVERWRITE|MDB_RESERVE finds or reserves the key
+ * record in one search, MDB_CURRENT rewrites it in place). Snapshots are
+ * MDB_NOTLS read txns, recycled through a small pool (reset/renew) with their
+ * cursors. Growing the map (on MDB_MAP_FULL) remaps the file, which is only
+ * safe when no read txn is active: snapshot begin/end keep a count under a
+ * mutex, and the grower waits (bounded) for it to reach zero while new
+ * snapshots wait for the grower. The environment is meant to be opened by
+ * one process. */
 #include "index/index.h"
 
 #include <errno.h>
