@@ -98,10 +98,11 @@ struct idx {
     MDB_dbi dbk, dbv, dbm;
     uint64_t map_size;
     unsigned resize_wait_ms;
-    uint64_t last_tx;    /* atomic */
-    uint64_t next_id;    /* under wmu */
-    pthread_mutex_t wmu; /* one writer at a time */
-    pthread_mutex_t mu;  /* snapshots count, pool, resizing */
+    uint64_t last_tx;      /* atomic */
+    uint64_t next_id;      /* under wmu */
+    size_t test_txn_limit; /* idx_test_set_txn_limit */
+    pthread_mutex_t wmu;   /* one writer at a time */
+    pthread_mutex_t mu;    /* snapshots count, pool, resizing */
     pthread_cond_t cv;
     unsigned nsnaps;
     bool resizing;
@@ -492,6 +493,13 @@ void idx_close(idx *ix)
     seal_free(ix);
 }
 
+void idx_test_set_txn_limit(idx *ix, size_t max_entries)
+{
+    pthread_mutex_lock(&ix->wmu);
+    ix->test_txn_limit = max_entries;
+    pthread_mutex_unlock(&ix->wmu);
+}
+
 uint64_t idx_last_tx(idx *ix)
 {
     return __atomic_load_n(&ix->last_tx, __ATOMIC_ACQUIRE);
@@ -513,6 +521,10 @@ static int apply_once(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx, 
     }
     if ((*lrc = mdb_cursor_open(txn, ix->dbk, &kc)) || (*lrc = mdb_cursor_open(txn, ix->dbv, &vc)))
         goto lerr;
+    if (ix->test_txn_limit && n > ix->test_txn_limit) {
+        *lrc = MDB_TXN_FULL;
+        goto lerr;
+    }
     for (size_t i = 0; i < n; i++) {
         const idx_put *p = &puts[i];
         if (p->md.non_indexable)

@@ -68,22 +68,32 @@ int idx_open(idx **out, const char *dir, const idx_opts *o);
 /* Every snapshot must have ended before. NULL is a no-op. */
 void idx_close(idx *ix);
 
-/* Applies entries of consecutive committed txs, atomically, and records
- * |last_tx| as the last indexed tx (n may be 0 to just advance it). Entries
- * must be in tx order (non-decreasing, each <= |last_tx|); entries whose
- * md.non_indexable is set are skipped; a key repeated within the batch gets
- * one version per entry, in entry order. A tx <= idx_last_tx, or |last_tx|
- * <= idx_last_tx, is refused (SEAL_EINVAL) and nothing changes: the index
- * never goes backwards. Keys are 1..IDX_MAX_KEY bytes.
- * When the LMDB map is full it is doubled and the batch retried; growing the
- * map waits (resize_wait_ms, 5 s by default) for open snapshots to end, so a thread must not
- * hold a snapshot while it calls idx_apply: if snapshots stay open the call
- * fails with SEAL_EBUSY and changes nothing (retry later). SEAL_ENOSPACE when
- * the disk is full or the map cannot grow. */
+/* Applies entries of consecutive committed txs and records |last_tx| as the
+ * last indexed tx (n may be 0 to just advance it), in one LMDB write txn.
+ * Entries must be in tx order (non-decreasing, each <= |last_tx|); entries
+ * whose md.non_indexable is set are skipped; a key repeated within the batch
+ * gets one version per entry, in entry order. Keys are 1..IDX_MAX_KEY bytes.
+ * A tx <= idx_last_tx, or |last_tx| <= idx_last_tx, is refused (SEAL_EINVAL)
+ * and nothing changes: the index never goes backwards.
+ * When the LMDB map is full it is doubled and the batch retried. Growing the
+ * map waits (resize_wait_ms, 5 s by default) for open snapshots to end, so a
+ * thread must not hold a snapshot while it calls idx_apply: if snapshots stay
+ * open the call fails with SEAL_EBUSY (retry later). SEAL_ENOSPACE when the
+ * disk is full or the map cannot grow.
+ * A batch too big for one LMDB txn (MDB_TXN_FULL, about 500 MB of dirty
+ * pages) is split at tx boundaries and applied in several txns; if a later
+ * part then fails, the earlier parts stay applied: idx_last_tx says how far
+ * it got (always a tx boundary) and the caller resumes from there. One tx too
+ * big on its own is SEAL_ELIMIT. Otherwise a failed call changes nothing. */
 int idx_apply(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx);
 
 /* The last tx applied (0 for an empty index). */
 uint64_t idx_last_tx(idx *ix);
+
+/* Testing only: make idx_apply behave as if LMDB refused (MDB_TXN_FULL) any
+ * write txn of more than |max_entries| entries (0 = off), to exercise the
+ * split of a batch at tx boundaries. */
+void idx_test_set_txn_limit(idx *ix, size_t max_entries);
 
 /* Read snapshots: consistent views; many may be open at once from any thread.
  * They never block idx_apply (except while the map grows, see above).

@@ -556,6 +556,58 @@ static void test_callbacks(void)
     idx_close(ix);
 }
 
+static void test_split_big_batch(void)
+{
+    idx *ix = open_idx("split", 0, 0);
+    if (!ix)
+        return;
+    /* 10 entries in txs 1,1,1,2,2,2,3,3,4,4 (keys repeat across txs). */
+    static const char *names[] = {"a", "b", "c", "a", "d", "e", "b", "f", "a", "g"};
+    static const uint64_t txs[] = {1, 1, 1, 2, 2, 2, 3, 3, 4, 4};
+    idx_put p[10];
+    for (int i = 0; i < 10; i++)
+        p[i] = mkput(names[i], txs[i], (uint64_t)i + 1);
+    idx_test_set_txn_limit(ix, 3);
+    CHECK_OK(idx_apply(ix, p, 10, 5));
+    CHECK_INT(idx_last_tx(ix), 5);
+    idx_snap *s = NULL;
+    CHECK_OK(idx_snap_begin(ix, &s));
+    idx_version v;
+    uint64_t n;
+    CHECK_OK(idx_versions(s, (const uint8_t *)"a", 1, &n));
+    CHECK_INT(n, 3);
+    static const uint64_t a_voff[] = {1, 4, 9};
+    for (uint64_t rev = 1; rev <= 3; rev++) {
+        CHECK_OK(idx_get_rev(s, (const uint8_t *)"a", 1, rev, &v));
+        CHECK_INT(v.voff, a_voff[rev - 1]);
+    }
+    CHECK_OK(idx_count(s, NULL, 0, 0, 0, 0, &n));
+    CHECK_INT(n, 7);
+    CHECK_OK(idx_count(s, NULL, 0, 2, 0, 0, &n));
+    CHECK_INT(n, 5);
+    idx_snap_end(s);
+    /* One tx bigger than the limit: its predecessors land, it does not. */
+    idx_put q[6];
+    static const uint64_t qtx[] = {6, 7, 7, 7, 7, 8};
+    for (int i = 0; i < 6; i++) {
+        q[i] = mkput("h", qtx[i], 100 + (uint64_t)i);
+        q[i].key = (const uint8_t *)names[i];
+        q[i].key_len = 1;
+    }
+    CHECK_ERR(idx_apply(ix, q, 6, 8), SEAL_ELIMIT);
+    CHECK_INT(idx_last_tx(ix), 6);
+    CHECK_OK(idx_snap_begin(ix, &s));
+    CHECK_OK(idx_get(s, (const uint8_t *)"a", 1, 0, &v));
+    CHECK_INT(v.voff, 100);
+    CHECK_OK(idx_get(s, (const uint8_t *)"b", 1, 0, &v));
+    CHECK_INT(v.voff, 7);
+    idx_snap_end(s);
+    idx_test_set_txn_limit(ix, 0);
+    CHECK_OK(idx_apply(ix, q + 1, 5, 8));
+    CHECK_INT(idx_last_tx(ix), 8);
+    idx_close(ix);
+}
+
 static void test_count_live(void)
 {
     idx *ix = open_idx("live", 0, 0);
@@ -693,6 +745,7 @@ int main(void)
     RUN(test_growth_waits_for_snapshot);
     RUN(test_corruption);
     RUN(test_callbacks);
+    RUN(test_split_big_batch);
     RUN(test_count_live);
     RUN(test_reader_limit);
     RUN(test_threads);
