@@ -468,6 +468,10 @@ int idx_open(idx **out, const char *dir, const idx_opts *o)
         rc = map_rc(lrc);
         goto out;
     }
+    /* Reader slots left by a crashed process would pin old pages. */
+    int dead = 0;
+    if (mdb_reader_check(ix->env, &dead) == 0 && dead > 0)
+        SEAL_LOGI(LOGC, "cleared %d stale reader slot(s) in %s", dead, dir);
     MDB_envinfo info;
     if (mdb_env_info(ix->env, &info) == 0)
         ix->map_size = info.me_mapsize;
