@@ -9,7 +9,7 @@
  * record so that scans still return them in exact byte order (see index.c).
  *
  * Errors: 0 or a negative SEAL_E* code (SEAL_ENOTFOUND when no version
- * matches, SEAL_EIO/SEAL_ENOSPC for storage problems, SEAL_ECORRUPT when a
+ * matches, SEAL_EIO/SEAL_ENOSPACE for storage problems, SEAL_ECORRUPT when a
  * stored record fails its checks; a log line names the DB and the key in
  * hex). Threads: one writer (idx_apply calls are serialised internally);
  * any number of snapshots, each used by one thread at a time (a snapshot
