@@ -9,7 +9,8 @@
  *                    [--batch N (default 1000)] [--dir DIR]
  * --sync makes both sides durable (fsync per batch); the default is the
  * indexer's mode (no sync: the index can be rebuilt from the log).
- * --writemap runs both sides with MDB_WRITEMAP (idx_opts.write_map). */
+ * --writemap runs both sides with MDB_WRITEMAP (idx_opts.write_map).
+ * --seq uses ascending keys instead of random ones (both sides). */
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@
 #include "seal/seal_fips.h"
 
 static size_t BATCH = 1000;
-static bool WRITEMAP;
+static bool WRITEMAP, SEQ;
 #define ROUNDS 2
 #define KLEN   16
 #define VLEN   32
@@ -177,6 +178,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--sync") == 0)
             sync = true;
+        else if (strcmp(argv[i], "--seq") == 0)
+            SEQ = true;
         else if (strcmp(argv[i], "--writemap") == 0)
             WRITEMAP = true;
         else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
@@ -194,7 +197,7 @@ int main(int argc, char **argv)
     }
     uint8_t *keys = malloc(n * KLEN), *vals = malloc(n * VLEN);
     for (size_t i = 0; i < n * KLEN; i += 8)
-        seal_put_u64(keys + i, rng());
+        seal_put_u64(keys + i, SEQ ? (i % 16 ? i / 16 : 0x5345414c) : rng());
     for (size_t i = 0; i < n * VLEN; i += 8)
         seal_put_u64(vals + i, rng());
     char draw[1024], didx[1024];
@@ -212,8 +215,9 @@ int main(int argc, char **argv)
         ix = SEAL_MAX(ix, r);
         idx_get_r = SEAL_MAX(idx_get_r, g);
     }
-    printf("index_bench: %zu puts, %d-byte random keys, %d-byte values, batches of %zu (%s%s)\n", n,
-           KLEN, VLEN, BATCH, sync ? "durable" : "no sync", WRITEMAP ? ", MDB_WRITEMAP" : "");
+    printf("index_bench: %zu puts, %d-byte %s keys, %d-byte values, batches of %zu (%s%s)\n", n,
+           KLEN, SEQ ? "ascending" : "random", VLEN, BATCH, sync ? "durable" : "no sync",
+           WRITEMAP ? ", MDB_WRITEMAP" : "");
     printf("  (best of %d alternating rounds)\n", ROUNDS);
     printf("  raw LMDB puts      %12.0f entries/s\n", raw);
     printf("  idx_apply          %12.0f entries/s\n", ix);

@@ -516,7 +516,9 @@ static int apply_once(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx, 
     MDB_txn *txn = NULL;
     MDB_cursor *kc = NULL, *vc = NULL;
     uint64_t next_id = ix->next_id;
-    uint8_t ikbuf[IK_LONG], vkey[16], vbuf[VB_MAX];
+    uint8_t ikbuf[IK_LONG], vkey[16], vbuf[VB_MAX], lastk[IK_LONG];
+    size_t lastn = 0;
+    bool empty = false;
     int rc = 0;
     *lrc = 0;
     if ((*lrc = mdb_txn_begin(ix->env, NULL, 0, &txn))) {
@@ -528,6 +530,26 @@ static int apply_once(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx, 
     if (ix->test_txn_limit && n > ix->test_txn_limit) {
         *lrc = MDB_TXN_FULL;
         goto lerr;
+    }
+    /* Keys beyond the last one are new: they go in with MDB_APPEND (no
+     * search, full pages), which makes ascending key streams cheap. */
+    {
+        MDB_val lk, ld;
+        *lrc = mdb_cursor_get(kc, &lk, &ld, MDB_LAST);
+        if (*lrc == MDB_NOTFOUND) {
+            empty = true;
+        } else if (*lrc) {
+            goto lerr;
+        } else {
+            if (lk.mv_size > IK_LONG) {
+                *lrc = 0;
+                rc = corrupt("keys", lk.mv_data, lk.mv_size, "index key too long");
+                goto out;
+            }
+            memcpy(lastk, lk.mv_data, lk.mv_size);
+            lastn = lk.mv_size;
+        }
+        *lrc = 0;
     }
     for (size_t i = 0; i < n; i++) {
         const idx_put *p = &puts[i];
@@ -542,8 +564,15 @@ static int apply_once(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx, 
         d.mv_size = dlen;
         d.mv_data = NULL;
         uint64_t id, count;
-        *lrc = mdb_cursor_put(kc, &k, &d, MDB_NOOVERWRITE | MDB_RESERVE);
-        if (*lrc == 0) {
+        if (empty || kcmp(k.mv_data, k.mv_size, lastk, lastn) > 0) {
+            if ((*lrc = mdb_cursor_put(kc, &k, &d, MDB_APPEND | MDB_RESERVE)))
+                goto lerr;
+            memcpy(lastk, k.mv_data, k.mv_size);
+            lastn = k.mv_size;
+            empty = false;
+            id = next_id++;
+            count = 1;
+        } else if ((*lrc = mdb_cursor_put(kc, &k, &d, MDB_NOOVERWRITE | MDB_RESERVE)) == 0) {
             id = next_id++;
             count = 1;
         } else if (*lrc == MDB_KEYEXIST) {

@@ -608,6 +608,51 @@ static void test_split_big_batch(void)
     idx_close(ix);
 }
 
+/* Ascending key streams take the append path; updates in between do not. */
+static void test_ascending_keys(void)
+{
+    idx *ix = open_idx("asc", 0, 0);
+    if (!ix)
+        return;
+    enum { B = 500, NB = 6 };
+    idx_put p[B + 1];
+    uint8_t keys[(B + 1) * 8];
+    for (uint64_t b = 0; b < NB; b++) {
+        for (uint64_t i = 0; i < B; i++) {
+            seal_put_u64(keys + 8 * i, b * B + i + 1000);
+            p[i] = mkput("x", b + 1, b * B + i);
+            p[i].key = keys + 8 * i;
+            p[i].key_len = 8;
+        }
+        /* Plus an update of an earlier key (not beyond the last one). */
+        seal_put_u64(keys + 8 * B, 1000 + b);
+        p[B] = mkput("x", b + 1, 99999 + b);
+        p[B].key = keys + 8 * B;
+        p[B].key_len = 8;
+        CHECK_OK(idx_apply(ix, p, b == 0 ? B : B + 1, b + 1));
+    }
+    idx_snap *s = NULL;
+    CHECK_OK(idx_snap_begin(ix, &s));
+    uint64_t n;
+    CHECK_OK(idx_count(s, NULL, 0, 0, 0, 0, &n));
+    CHECK_INT(n, B * NB);
+    uint8_t k[8];
+    idx_version v;
+    for (uint64_t i = 0; i < B * NB; i = i < NB ? i + 1 : i + 37) {
+        seal_put_u64(k, i + 1000);
+        CHECK_OK(idx_get(s, k, 8, 0, &v));
+        CHECK_INT(v.voff, (i >= 1 && i < NB) ? 99999 + i : i);
+        CHECK_OK(idx_versions(s, k, 8, &n));
+        CHECK_INT(n, (i >= 1 && i < NB) ? 2 : 1);
+    }
+    int calls = 0;
+    idx_scan_opts o = {.desc = true, .limit = 3};
+    CHECK_OK(idx_scan(s, &o, count_cb, &calls));
+    CHECK_INT(calls, 3);
+    idx_snap_end(s);
+    idx_close(ix);
+}
+
 static void test_count_live(void)
 {
     idx *ix = open_idx("live", 0, 0);
@@ -746,6 +791,7 @@ int main(void)
     RUN(test_corruption);
     RUN(test_callbacks);
     RUN(test_split_big_batch);
+    RUN(test_ascending_keys);
     RUN(test_count_live);
     RUN(test_reader_limit);
     RUN(test_threads);
