@@ -1083,7 +1083,9 @@ int users_change_password(users_catalog *c, const char *caller, const char *targ
         if (!(r = urec_clone(t)))
             rc = SEAL_ENOMEM;
         if (rc == 0) {
-            char *by = seal_strdup(caller);
+            /* As immudb, an admin's change makes it the owner; one's own
+             * change keeps the owner. */
+            char *by = seal_strdup(strcmp(caller, target) == 0 ? r->created_by : caller);
             if (!by) {
                 rc = SEAL_ENOMEM;
             } else {
