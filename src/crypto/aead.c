@@ -35,8 +35,7 @@ static int gcm_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *ke
         goto out;
     }
     OSSL_PARAM prm[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, ct + pt_len,
-                                          CRY_GCM_TAG_LEN),
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, ct + pt_len, CRY_GCM_TAG_LEN),
         OSSL_PARAM_construct_end(),
     };
     if (!EVP_CIPHER_CTX_get_params(c, prm)) {

@@ -97,13 +97,13 @@ int cry_ecdsa_verify(const cry_key *k, const void *msg, size_t n, const uint8_t 
  * default (CRY_PBKDF2_DEFAULT_ITER); fewer than CRY_PBKDF2_MIN_ITER is
  * SEAL_ENOTALLOWED. */
 #define CRY_PBKDF2_DEFAULT_ITER 600000
-#define CRY_PBKDF2_MIN_ITER 1000
-#define CRY_PBKDF2_MIN_SALT 16
-#define CRY_PBKDF2_MIN_OUT 32
+#define CRY_PBKDF2_MIN_ITER     1000
+#define CRY_PBKDF2_MIN_SALT     16
+#define CRY_PBKDF2_MIN_OUT      32
 /* Upper bounds, so that a stored hash cannot make us spin for minutes. */
 #define CRY_PBKDF2_MAX_ITER 10000000
 #define CRY_PBKDF2_MAX_SALT 64
-#define CRY_PBKDF2_MAX_OUT 64
+#define CRY_PBKDF2_MAX_OUT  64
 /* Room for the longest stored form we write (with the NUL). */
 #define CRY_PASSWORD_HASH_MAX 128
 /* Writes the NUL-terminated stored form into |out| (|cap| bytes, at least
@@ -119,15 +119,15 @@ int cry_password_verify(const char *stored, const char *password, size_t pw_len)
  * salt >= 16 bytes, out >= 32 bytes, iterations >= 1000 (SEAL_ENOTALLOWED
  * below them); ceilings: out <= 64 bytes and iterations <=
  * CRY_PBKDF2_MAX_ITER (SEAL_ELIMIT). */
-int cry_pbkdf2_sha256(uint8_t *out, size_t out_len, const void *pw, size_t pw_len,
-                      const void *salt, size_t salt_len, uint32_t iterations);
+int cry_pbkdf2_sha256(uint8_t *out, size_t out_len, const void *pw, size_t pw_len, const void *salt,
+                      size_t salt_len, uint32_t iterations);
 
 /* -------------------------------------------------------------- AES-GCM */
 /* AES-256-GCM with a 96-bit IV from the DRBG, 128-bit tag.
  * Sealed form: iv(12) || ciphertext || tag(16). */
-#define CRY_AES_KEY_LEN 32
-#define CRY_GCM_IV_LEN 12
-#define CRY_GCM_TAG_LEN 16
+#define CRY_AES_KEY_LEN   32
+#define CRY_GCM_IV_LEN    12
+#define CRY_GCM_TAG_LEN   16
 #define CRY_AEAD_OVERHEAD (CRY_GCM_IV_LEN + CRY_GCM_TAG_LEN)
 /* A random IV is safe for up to 2^32 messages under one key (SP 800-38D
  * 8.3); rotate keys well before that. |cap| is the size of |out| and must be

@@ -25,10 +25,10 @@ int cry_fail(const char *what);
 
 /* ------------------------------------------------- the allow-list (policy.c) */
 /* The TLS parameters every context is pinned to. */
-extern const char cry_tls_groups[];     /* "P-256:P-384:P-521" */
-extern const char cry_tls13_suites[];   /* TLS 1.3 AES-GCM suites */
-extern const char cry_tls12_ciphers[];  /* ECDHE+AESGCM */
-extern const char cry_tls_sigalgs[];    /* no Ed25519/Ed448, no SHA-1 */
+extern const char cry_tls_groups[];    /* "P-256:P-384:P-521" */
+extern const char cry_tls13_suites[];  /* TLS 1.3 AES-GCM suites */
+extern const char cry_tls12_ciphers[]; /* ECDHE+AESGCM */
+extern const char cry_tls_sigalgs[];   /* no Ed25519/Ed448, no SHA-1 */
 /* Is |key| acceptable for our ECDSA API (P-256 only)? */
 bool cry_policy_ecdsa_key_ok(const EVP_PKEY *key);
 /* Is |key| acceptable as a TLS certificate key (EC P-256/384/521, RSA >= 2048)? */

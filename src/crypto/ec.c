@@ -92,8 +92,7 @@ static int precheck_spki(const uint8_t *p, size_t n)
 static int precheck_pkcs8(const uint8_t *p, size_t n)
 {
     der d = {p, n}, seq, ver, alg;
-    if (!der_take(&d, 0x30, &seq) || !der_take(&seq, 0x02, &ver) ||
-        !der_take(&seq, 0x30, &alg))
+    if (!der_take(&d, 0x30, &seq) || !der_take(&seq, 0x02, &ver) || !der_take(&seq, 0x30, &alg))
         return SEAL_EINVAL;
     return check_alg_id(alg);
 }
@@ -102,8 +101,7 @@ static int precheck_pkcs8(const uint8_t *p, size_t n)
 static int precheck_sec1(const uint8_t *p, size_t n)
 {
     der d = {p, n}, seq, ver, priv, params, oid;
-    if (!der_take(&d, 0x30, &seq) || !der_take(&seq, 0x02, &ver) ||
-        !der_take(&seq, 0x04, &priv))
+    if (!der_take(&d, 0x30, &seq) || !der_take(&seq, 0x02, &ver) || !der_take(&seq, 0x04, &priv))
         return SEAL_EINVAL;
     if (!der_take(&seq, 0xa0, &params))
         return SEAL_ENOTALLOWED; /* no named curve */

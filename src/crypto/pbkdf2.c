@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define PREFIX "$pbkdf2-sha256$i="
+#define PREFIX   "$pbkdf2-sha256$i="
 #define SALT_LEN 16
 #define HASH_LEN 32
 
@@ -43,8 +43,7 @@ int cry_pbkdf2_sha256_impl(uint8_t *out, size_t out_len, const void *pw, size_t 
         OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
                                           (void *)(uintptr_t)(pw_len ? pw : empty), pw_len),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)salt,
-                                          salt_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)salt, salt_len),
         OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_ITER, &iter),
         OSSL_PARAM_construct_end(),
     };
@@ -61,8 +60,8 @@ out:
     return rc;
 }
 
-int cry_pbkdf2_sha256(uint8_t *out, size_t out_len, const void *pw, size_t pw_len,
-                      const void *salt, size_t salt_len, uint32_t iterations)
+int cry_pbkdf2_sha256(uint8_t *out, size_t out_len, const void *pw, size_t pw_len, const void *salt,
+                      size_t salt_len, uint32_t iterations)
 {
     if (!cry_ready())
         return SEAL_EFIPS;
@@ -115,8 +114,8 @@ static long b64_decode(uint8_t *out, size_t cap, const char *s, size_t len)
                 return -1;
             }
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         uint8_t b[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
         size_t nb = 3 - (size_t)pad;
         if ((pad == 2 && (w & 0xffff)) || (pad == 1 && (w & 0xff)))
@@ -201,8 +200,8 @@ int cry_password_verify(const char *stored, const char *password, size_t pw_len)
         return SEAL_ENOTALLOWED;
     if (iter > CRY_PBKDF2_MAX_ITER)
         return SEAL_ELIMIT;
-    rc = cry_pbkdf2_sha256_impl(got, (size_t)hash_len, password, pw_len, salt,
-                                (size_t)salt_len, (uint32_t)iter);
+    rc = cry_pbkdf2_sha256_impl(got, (size_t)hash_len, password, pw_len, salt, (size_t)salt_len,
+                                (uint32_t)iter);
     if (rc == 0)
         rc = CRYPTO_memcmp(got, want, (size_t)hash_len) == 0 ? 0 : SEAL_EAUTH;
     OPENSSL_cleanse(got, sizeof(got));

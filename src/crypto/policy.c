@@ -29,9 +29,9 @@ const char cry_tls_sigalgs[] =
 /* IANA code points. */
 static const uint16_t allowed_groups[] = {0x0017, 0x0018, 0x0019}; /* secp256r1/384r1/521r1 */
 static const uint16_t allowed_suites[] = {
-    0x1301, 0x1302,         /* TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 */
-    0xc02b, 0xc02c,         /* ECDHE-ECDSA-AES128/256-GCM */
-    0xc02f, 0xc030,         /* ECDHE-RSA-AES128/256-GCM */
+    0x1301, 0x1302, /* TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 */
+    0xc02b, 0xc02c, /* ECDHE-ECDSA-AES128/256-GCM */
+    0xc02f, 0xc030, /* ECDHE-RSA-AES128/256-GCM */
 };
 static const uint16_t allowed_sigalgs[] = {
     0x0403, 0x0503, 0x0603, /* ecdsa_secp256r1_sha256 ... secp521r1_sha512 */
@@ -62,8 +62,7 @@ static bool ec_group_is(const EVP_PKEY *key, const char *const *names, size_t n)
 {
     char group[64];
     size_t len = 0;
-    if (!EVP_PKEY_is_a(key, "EC") ||
-        !EVP_PKEY_get_group_name(key, group, sizeof(group), &len)) {
+    if (!EVP_PKEY_is_a(key, "EC") || !EVP_PKEY_get_group_name(key, group, sizeof(group), &len)) {
         ERR_clear_error();
         return false;
     }
@@ -81,7 +80,7 @@ bool cry_policy_ecdsa_key_ok(const EVP_PKEY *key)
 
 bool cry_policy_tls_key_ok(const EVP_PKEY *key)
 {
-    static const char *const curves[] = {"prime256v1", "P-256", "secp256r1", "secp384r1",
+    static const char *const curves[] = {"prime256v1", "P-256",     "secp256r1", "secp384r1",
                                          "P-384",      "secp521r1", "P-521"};
     if (key == NULL)
         return false;
@@ -316,10 +315,10 @@ static int check_drbg(void)
 static int check_hmac(void)
 {
     /* RFC 4231 test case 1, then a 13-byte key that the provider would take. */
-    static const uint8_t want[32] = {
-        0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53, 0x5c, 0xa8, 0xaf,
-        0xce, 0xaf, 0x0b, 0xf1, 0x2b, 0x88, 0x1d, 0xc2, 0x00, 0xc9, 0x83,
-        0x3d, 0xa7, 0x26, 0xe9, 0x37, 0x6c, 0x2e, 0x32, 0xcf, 0xf7};
+    static const uint8_t want[32] = {0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53,
+                                     0x5c, 0xa8, 0xaf, 0xce, 0xaf, 0x0b, 0xf1, 0x2b,
+                                     0x88, 0x1d, 0xc2, 0x00, 0xc9, 0x83, 0x3d, 0xa7,
+                                     0x26, 0xe9, 0x37, 0x6c, 0x2e, 0x32, 0xcf, 0xf7};
     uint8_t key[20], out[32];
     memset(key, 0x0b, sizeof(key));
     if (cry_hmac_sha256_impl(out, key, sizeof(key), "Hi There", 8) != 0 ||
@@ -338,10 +337,10 @@ static int check_pbkdf2(void)
 {
     /* PBKDF2-HMAC-SHA-256("", "saltsaltsaltsalt", 1000, 32), cross-checked with
      * an independent implementation; and the floors. */
-    static const uint8_t want[32] = {
-        0xb8, 0x8f, 0x67, 0xb6, 0xa8, 0x28, 0xcb, 0x87, 0xec, 0x03, 0xd1,
-        0x6d, 0x82, 0x43, 0xf6, 0x78, 0x54, 0x4a, 0x01, 0x7f, 0x25, 0x26,
-        0xf0, 0xe5, 0xe5, 0xb6, 0x0a, 0x83, 0x36, 0x9d, 0xde, 0x09};
+    static const uint8_t want[32] = {0xb8, 0x8f, 0x67, 0xb6, 0xa8, 0x28, 0xcb, 0x87,
+                                     0xec, 0x03, 0xd1, 0x6d, 0x82, 0x43, 0xf6, 0x78,
+                                     0x54, 0x4a, 0x01, 0x7f, 0x25, 0x26, 0xf0, 0xe5,
+                                     0xe5, 0xb6, 0x0a, 0x83, 0x36, 0x9d, 0xde, 0x09};
     uint8_t out[32];
     const char *salt = "saltsaltsaltsalt";
     if (cry_pbkdf2_sha256_impl(out, 32, "", 0, salt, 16, 1000) != 0 ||

@@ -62,10 +62,16 @@ static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* SSL_CTX_set1_groups_list and friends are macros that cast away const. */
+static long ctrl_str(SSL_CTX *ctx, int cmd, const char *s)
+{
+    return SSL_CTX_ctrl(ctx, cmd, 0, (void *)(uintptr_t)s);
+}
+
 int cry_tls_apply_policy(SSL_CTX *ctx, int is_server)
 {
-    uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                    SSL_OP_CIPHER_SERVER_PREFERENCE;
+    uint64_t opts =
+        SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 #ifdef SSL_OP_NO_CLIENT_RENEGOTIATION
     opts |= SSL_OP_NO_CLIENT_RENEGOTIATION;
 #endif
@@ -75,9 +81,9 @@ int cry_tls_apply_policy(SSL_CTX *ctx, int is_server)
         !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
         !SSL_CTX_set_ciphersuites(ctx, cry_tls13_suites) ||
         !SSL_CTX_set_cipher_list(ctx, cry_tls12_ciphers) ||
-        !SSL_CTX_set1_groups_list(ctx, cry_tls_groups) ||
-        !SSL_CTX_set1_sigalgs_list(ctx, cry_tls_sigalgs) ||
-        !SSL_CTX_set1_client_sigalgs_list(ctx, cry_tls_sigalgs))
+        !ctrl_str(ctx, SSL_CTRL_SET_GROUPS_LIST, cry_tls_groups) ||
+        !ctrl_str(ctx, SSL_CTRL_SET_SIGALGS_LIST, cry_tls_sigalgs) ||
+        !ctrl_str(ctx, SSL_CTRL_SET_CLIENT_SIGALGS_LIST, cry_tls_sigalgs))
         return cry_fail("applying the TLS policy");
     if (is_server)
         SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
@@ -110,8 +116,10 @@ static int load_identity(SSL_CTX *ctx, const cry_tls_opts *o)
     }
     X509 *cert = SSL_CTX_get0_certificate(ctx);
     if (cert == NULL || !cry_policy_tls_key_ok(X509_get0_pubkey(cert))) {
-        SEAL_LOGE("crypto", "tls: the key type of %s is not allowed (EC P-256/384/521 or "
-                  "RSA >= 2048 only)", o->cert_file);
+        SEAL_LOGE("crypto",
+                  "tls: the key type of %s is not allowed (EC P-256/384/521 or "
+                  "RSA >= 2048 only)",
+                  o->cert_file);
         return SEAL_ENOTALLOWED;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||

@@ -25,9 +25,8 @@ static const char *RFC6979_SIG_TEST =
     "0220019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083";
 
 /* immudb-formats.md 8.4: state signature with test/signer/ec1.key. */
-static const char *SPEC_PUB =
-    "046599c5945a116f0cdd2e2cb262459c3db17f099d814aaa3fd10ce9db026b3026"
-    "10cfa2872e7b5f6e481d11f8c57effda00b32bbce83ba5e118a9fb27a03aa999";
+static const char *SPEC_PUB = "046599c5945a116f0cdd2e2cb262459c3db17f099d814aaa3fd10ce9db026b3026"
+                              "10cfa2872e7b5f6e481d11f8c57effda00b32bbce83ba5e118a9fb27a03aa999";
 static const char *SPEC_PAYLOAD =
     "0000000964656661756c746462000000000000001e8f100f349dfa5cad3fe1c3c0db185f"
     "272788564589f8fc1d51dd83f71abb68bb";

@@ -57,7 +57,7 @@ static void test_short_keys_refused(void)
     memset(key, 0x42, sizeof(key));
     CHECK_ERR(cry_hmac_sha256(out, key, 0, "x", 1), SEAL_ENOTALLOWED);
     CHECK_ERR(cry_hmac_sha256(out, key, 13, "x", 1), SEAL_ENOTALLOWED);
-    CHECK_OK(cry_hmac_sha256(out, key, 14, "x", 1)); /* 112 bits: the floor */
+    CHECK_OK(cry_hmac_sha256(out, key, 14, "x", 1));  /* 112 bits: the floor */
     CHECK_OK(cry_hmac_sha256(out, key, 14, NULL, 0)); /* empty message */
 }
 

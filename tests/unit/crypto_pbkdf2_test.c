@@ -57,8 +57,7 @@ static void test_below_floor_refused(void)
     /* 14 bytes (112 bits) would pass the provider's own check; not ours. */
     CHECK_ERR(cry_pbkdf2_sha256(out, 14, "pw", 2, salt, 16, 1000), SEAL_ENOTALLOWED);
     CHECK_ERR(cry_pbkdf2_sha256(out, 65, "pw", 2, salt, 16, 1000), SEAL_ELIMIT);
-    CHECK_ERR(cry_pbkdf2_sha256(out, 32, "pw", 2, salt, 16, CRY_PBKDF2_MAX_ITER + 1),
-              SEAL_ELIMIT);
+    CHECK_ERR(cry_pbkdf2_sha256(out, 32, "pw", 2, salt, 16, CRY_PBKDF2_MAX_ITER + 1), SEAL_ELIMIT);
 }
 
 static void test_password_format(void)
@@ -118,14 +117,21 @@ static void test_malformed_and_weak_stored(void)
         "$pbkdf2-sha1$i=1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
         "$pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
         "$pbkdf2-sha256$i=$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
-        "$pbkdf2-sha256$i=01000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
-        "$pbkdf2-sha256$i=-1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
+        "$pbkdf2-sha256$i=01000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplI=",
+        "$pbkdf2-sha256$i=-1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplI=",
         "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
-        "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=$",
-        "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplJ=",
-        "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2R!Zg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
-        "$pbkdf2-sha256$i=1000x$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
-        "$pbkdf2-sha256$i=1000000000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI=",
+        "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplI=$",
+        "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplJ=",
+        "$pbkdf2-sha256$i=1000$MDEyMzQ1Njc4OWFiY2R!Zg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplI=",
+        "$pbkdf2-sha256$i=1000x$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplI=",
+        "$pbkdf2-sha256$i=1000000000$MDEyMzQ1Njc4OWFiY2RlZg==$yqSq2SygY1sB4EcH9f2FG0JTMES+"
+        "wqLsOT5YmiRBplI=",
     };
     for (size_t i = 0; i < SEAL_ARRAY_LEN(bad); i++) {
         int rc = cry_password_verify(bad[i], "pw", 2);

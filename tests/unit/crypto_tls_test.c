@@ -221,12 +221,11 @@ static cry_tls_ctx *server_ctx(int mtls)
     return s;
 }
 
-static cry_tls_ctx *client_ctx(const char *cert, const char *key, const char *ca,
-                               const char *name)
+static cry_tls_ctx *client_ctx(const char *cert, const char *key, const char *ca, const char *name)
 {
     cry_tls_ctx *c = NULL;
-    cry_tls_opts o = {.cert_file = cert, .key_file = key, .ca_file = ca, .verify_peer = 1,
-                      .server_name = name};
+    cry_tls_opts o = {
+        .cert_file = cert, .key_file = key, .ca_file = ca, .verify_peer = 1, .server_name = name};
     CHECK_OK(cry_tls_ctx_new(&c, 0, &o));
     return c;
 }
@@ -242,7 +241,7 @@ static SSL_CTX *raw_ctx(int max_version, const char *suites, const char *groups,
     if (suites)
         CHECK(SSL_CTX_set_ciphersuites(c, suites) == 1);
     if (groups)
-        CHECK(SSL_CTX_set1_groups_list(c, groups) == 1);
+        CHECK(SSL_CTX_ctrl(c, SSL_CTRL_SET_GROUPS_LIST, 0, (void *)(uintptr_t)groups) == 1);
     if (alpn)
         CHECK(SSL_CTX_set_alpn_protos(c, alpn, alpn_len) == 0);
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
@@ -374,8 +373,8 @@ static void test_x25519_only_refused(void)
 
 static void test_chacha_only_refused(void)
 {
-    SSL_CTX *rc = raw_ctx(0, "TLS_CHACHA20_POLY1305_SHA256", NULL,
-                          (const unsigned char *)"\x02h2", 3);
+    SSL_CTX *rc =
+        raw_ctx(0, "TLS_CHACHA20_POLY1305_SHA256", NULL, (const unsigned char *)"\x02h2", 3);
     SSL_CTX_set_min_proto_version(rc, TLS1_3_VERSION);
     expect_refused(rc, "TLS 1.3 ChaCha20-Poly1305 only");
     SSL_CTX_free(rc);
