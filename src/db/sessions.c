@@ -468,8 +468,8 @@ static int sess_state(const auth_sessions *s, const sess *e, int64_t now)
     return LIVE;
 }
 
-int auth_sessions_open(auth_sessions *s, const char *username, const char *database,
-                       int64_t now_ms, char id_out[AUTH_SESSION_ID_LEN + 1])
+int auth_sessions_open(auth_sessions *s, const char *username, const char *database, int64_t now_ms,
+                       char id_out[AUTH_SESSION_ID_LEN + 1])
 {
     char id[AUTH_SESSION_ID_LEN + 1];
     int rc;
@@ -689,8 +689,7 @@ int auth_backoff_new(auth_backoff **out, const auth_backoff_options *o)
         b->o.forget_ms = 15 * MIN_MS;
     if (!b->o.capacity)
         b->o.capacity = 10000;
-    if (b->o.base_ms < 0 || b->o.max_ms < b->o.base_ms || b->o.forget_ms < 0 ||
-        b->o.capacity < 2) {
+    if (b->o.base_ms < 0 || b->o.max_ms < b->o.base_ms || b->o.forget_ms < 0 || b->o.capacity < 2) {
         seal_free(b);
         return SEAL_EINVAL;
     }
@@ -784,8 +783,7 @@ static int64_t bent_wait(const auth_backoff *b, const bent *e, int64_t now)
     return e->until_ms - now;
 }
 
-int64_t auth_backoff_wait(auth_backoff *b, const char *username, const char *addr,
-                          int64_t now_ms)
+int64_t auth_backoff_wait(auth_backoff *b, const char *username, const char *addr, int64_t now_ms)
 {
     char ku[BKEY_MAX], ka[BKEY_MAX];
     const char *k1 = bkey(ku, sizeof(ku), 'u', username), *k2 = bkey(ka, sizeof(ka), 'a', addr);
@@ -845,8 +843,8 @@ static void bent_fail(auth_backoff *b, bent *e, uint32_t free_n, int64_t now)
     lru_push(b, e);
 }
 
-int auth_backoff_failure(auth_backoff *b, const char *username, const char *addr,
-                         int64_t now_ms, int64_t *wait_ms)
+int auth_backoff_failure(auth_backoff *b, const char *username, const char *addr, int64_t now_ms,
+                         int64_t *wait_ms)
 {
     char ku[BKEY_MAX], ka[BKEY_MAX];
     const char *k1 = bkey(ku, sizeof(ku), 'u', username), *k2 = bkey(ka, sizeof(ka), 'a', addr);

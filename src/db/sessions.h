@@ -26,8 +26,8 @@
 /* immudb's messages. */
 #define AUTH_MSG_NOT_LOGGED_IN "not logged in"
 #define AUTH_MSG_TOKEN_EXPIRED "token has expired"
-#define AUTH_MSG_NO_SESSION "no session found"
-#define AUTH_MSG_MAX_SESSIONS "can not create new session: max sessions number reached"
+#define AUTH_MSG_NO_SESSION    "no session found"
+#define AUTH_MSG_MAX_SESSIONS  "can not create new session: max sessions number reached"
 
 /* ------------------------------------------------------------------ tokens */
 typedef struct auth_tokens auth_tokens;
@@ -86,11 +86,11 @@ typedef struct auth_sessions auth_sessions;
 /* Durations in milliseconds: 0 = immudb's default, AUTH_INFINITE = never. */
 #define AUTH_INFINITE (-1)
 typedef struct auth_sessions_options {
-    uint32_t max_sessions;         /* 0 = 100 (immudb's MaxSessions) */
-    int64_t max_inactivity_ms;     /* 0 = 3 min: idle sessions are counted as inactive */
-    int64_t max_age_ms;            /* 0 = infinite: sessions older are closed */
-    int64_t timeout_ms;            /* 0 = 2 min: sessions idle this long are closed */
-    int64_t guard_interval_ms;     /* 0 = 1 min: how often the server should sweep */
+    uint32_t max_sessions;     /* 0 = 100 (immudb's MaxSessions) */
+    int64_t max_inactivity_ms; /* 0 = 3 min: idle sessions are counted as inactive */
+    int64_t max_age_ms;        /* 0 = infinite: sessions older are closed */
+    int64_t timeout_ms;        /* 0 = 2 min: sessions idle this long are closed */
+    int64_t guard_interval_ms; /* 0 = 1 min: how often the server should sweep */
 } auth_sessions_options;
 
 typedef struct auth_session_info {
@@ -114,8 +114,8 @@ void auth_sessions_get_options(const auth_sessions *s, auth_sessions_options *ou
  * session of |username| on |database|. Writes AUTH_SESSION_ID_LEN chars and
  * a NUL into |id_out|. SEAL_ELIMIT (AUTH_MSG_MAX_SESSIONS) when
  * max_sessions are open. */
-int auth_sessions_open(auth_sessions *s, const char *username, const char *database,
-                       int64_t now_ms, char id_out[AUTH_SESSION_ID_LEN + 1]);
+int auth_sessions_open(auth_sessions *s, const char *username, const char *database, int64_t now_ms,
+                       char id_out[AUTH_SESSION_ID_LEN + 1]);
 /* Looks a session up without touching it. SEAL_ENOTFOUND
  * (AUTH_MSG_NO_SESSION) if unknown, closed, or past its timeout or maximum
  * age at |now_ms| (then it is closed at once, without waiting for the
@@ -147,13 +147,13 @@ size_t auth_sessions_count(auth_sessions *s);
 typedef struct auth_backoff auth_backoff;
 
 typedef struct auth_backoff_options {
-    uint32_t free_user;  /* failures per username before any delay; 0 = 3 */
-    uint32_t free_addr;  /* failures per client address before any delay; 0 = 10 */
-    int64_t base_ms;     /* first delay; doubles with each further failure; 0 = 1000 */
-    int64_t max_ms;      /* delay cap; 0 = 60000 */
-    int64_t forget_ms;   /* a counter with no failure for this long starts over; 0 = 15 min */
-    size_t capacity;     /* counters kept (users and addresses together, least recently
-                            failed evicted first); 0 = 10000, at least 2 */
+    uint32_t free_user; /* failures per username before any delay; 0 = 3 */
+    uint32_t free_addr; /* failures per client address before any delay; 0 = 10 */
+    int64_t base_ms;    /* first delay; doubles with each further failure; 0 = 1000 */
+    int64_t max_ms;     /* delay cap; 0 = 60000 */
+    int64_t forget_ms;  /* a counter with no failure for this long starts over; 0 = 15 min */
+    size_t capacity;    /* counters kept (users and addresses together, least recently
+                           failed evicted first); 0 = 10000, at least 2 */
 } auth_backoff_options;
 
 int auth_backoff_new(auth_backoff **out, const auth_backoff_options *o);
@@ -161,12 +161,11 @@ void auth_backoff_free(auth_backoff *b);
 /* Before checking a password: how many milliseconds the caller must still
  * refuse logins of |username| from |addr| (either may be NULL); 0 = go on.
  * The server answers at once with an error rather than sleeping. */
-int64_t auth_backoff_wait(auth_backoff *b, const char *username, const char *addr,
-                          int64_t now_ms);
+int64_t auth_backoff_wait(auth_backoff *b, const char *username, const char *addr, int64_t now_ms);
 /* After a failed login: counts it for both and writes the new wait into
  * |*wait_ms| (may be NULL). SEAL_ENOMEM leaves the counters as they were. */
-int auth_backoff_failure(auth_backoff *b, const char *username, const char *addr,
-                         int64_t now_ms, int64_t *wait_ms);
+int auth_backoff_failure(auth_backoff *b, const char *username, const char *addr, int64_t now_ms,
+                         int64_t *wait_ms);
 /* After a successful login: the username's counter starts over. The
  * address counter does not (a valid account must not launder guesses at
  * other accounts from the same address); it is forgotten after forget_ms. */

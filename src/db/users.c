@@ -9,11 +9,11 @@
 
 #include "crypto/cry.h"
 
-#define COMP "users"
-#define REC_VERSION 1
-#define REC_F_ACTIVE 0x01
+#define COMP           "users"
+#define REC_VERSION    1
+#define REC_F_ACTIVE   0x01
 #define REC_F_SYSADMIN 0x02
-#define PBKDF2_PREFIX "$pbkdf2-sha256$"
+#define PBKDF2_PREFIX  "$pbkdf2-sha256$"
 
 /* ------------------------------------------------------------ messages */
 static int fail(users_msg *m, int rc, int grpc, const char *fmt, ...)
@@ -205,8 +205,8 @@ static int rec_grant(urec *r, const char *db, uint32_t perm)
  *   | u16 count, count x (u32 permission | u8 len, database) */
 static size_t rec_encoded_len(const urec *r)
 {
-    size_t n = 1 + 1 + 8 + 1 + strlen(r->name) + 1 + strlen(r->created_by) + 1 +
-               strlen(r->hash) + 2;
+    size_t n =
+        1 + 1 + 8 + 1 + strlen(r->name) + 1 + strlen(r->created_by) + 1 + strlen(r->hash) + 2;
     for (size_t i = 0; i < r->nperms; i++)
         n += 4 + 1 + strlen(r->perms[i].database);
     return n;
@@ -695,8 +695,8 @@ static int new_record(const char *name, char *hash, bool sysadmin, const char *c
     return 0;
 }
 
-int users_bootstrap(users_catalog *c, const char *admin_password, bool force_reset,
-                    users_boot *res, users_msg *msg)
+int users_bootstrap(users_catalog *c, const char *admin_password, bool force_reset, users_boot *res,
+                    users_msg *msg)
 {
     users_boot b = {0};
     char *stored = NULL, *hash = NULL;
@@ -858,8 +858,8 @@ static int ensure_dummy(users_catalog *c)
     return 0;
 }
 
-int users_authenticate(users_catalog *c, const char *username, const char *password,
-                       size_t pw_len, users_user **out, users_msg *msg)
+int users_authenticate(users_catalog *c, const char *username, const char *password, size_t pw_len,
+                       users_user **out, users_msg *msg)
 {
     char *stored = NULL;
     int rc = 0;
@@ -973,14 +973,12 @@ static int create_check(const users_catalog *c, const char *caller, const char *
     if (find(c, username))
         return fail(m, SEAL_EEXISTS, USERS_GRPC_UNKNOWN, "user already exists");
     if (!users_username_valid(username))
-        return fail(m, SEAL_EINVAL, USERS_GRPC_INVALID_ARGUMENT, "%s",
-                    USERS_MSG_INVALID_USERNAME);
+        return fail(m, SEAL_EINVAL, USERS_GRPC_INVALID_ARGUMENT, "%s", USERS_MSG_INVALID_USERNAME);
     return 0;
 }
 
-int users_create(users_catalog *c, const char *caller, const char *username,
-                 const char *password, size_t pw_len, uint32_t permission, const char *database,
-                 users_msg *msg)
+int users_create(users_catalog *c, const char *caller, const char *username, const char *password,
+                 size_t pw_len, uint32_t permission, const char *database, users_msg *msg)
 {
     char *hash = NULL;
     urec *r = NULL;
@@ -1384,7 +1382,10 @@ int users_refresh(users_catalog *c, const char *name)
 }
 
 /* ------------------------------------------------------ method permissions */
-#define M(rpc, imm, lvl, maint) {rpc, imm, USERS_LEVEL_##lvl, maint}
+#define M(rpc, imm, lvl, maint)                                                                    \
+    {                                                                                              \
+        rpc, imm, USERS_LEVEL_##lvl, maint                                                         \
+    }
 /* Sources: immudb pkg/auth/permissions.go (methodsPermissions,
  * maintenanceMethods) and the handlers that check permissions themselves
  * (pkg/server/user.go, server.go, session.go). */
@@ -1514,8 +1515,8 @@ bool users_method_allowed(uint32_t perm, const char *rpc)
     return m && level_allows(m->level, perm);
 }
 
-int users_authorize(users_catalog *c, const char *username, const char *database,
-                    const char *rpc, users_msg *msg)
+int users_authorize(users_catalog *c, const char *username, const char *database, const char *rpc,
+                    users_msg *msg)
 {
     const urec *me;
     int rc;

@@ -26,43 +26,43 @@
 
 /* ------------------------------------------------------------ permissions */
 /* immudb's permission values (pkg/auth/permissions.go). */
-#define USERS_PERM_NONE 0
-#define USERS_PERM_READ 1
+#define USERS_PERM_NONE      0
+#define USERS_PERM_READ      1
 #define USERS_PERM_READWRITE 2
-#define USERS_PERM_ADMIN 254
-#define USERS_PERM_SYSADMIN 255
+#define USERS_PERM_ADMIN     254
+#define USERS_PERM_SYSADMIN  255
 
 /* immudb's names and limits. */
-#define USERS_SYSADMIN_NAME "immudb"
+#define USERS_SYSADMIN_NAME          "immudb"
 #define USERS_DEFAULT_ADMIN_PASSWORD "immudb"
-#define USERS_SYSTEMDB "systemdb"
-#define USERS_ALL_DATABASES "*" /* the superuser's permission entry */
-#define USERS_NAME_MAX 63       /* username bytes */
-#define USERS_DB_NAME_MAX 255   /* database name bytes accepted by the catalog */
-#define USERS_PASSWORD_MIN 8
-#define USERS_PASSWORD_MAX 32
+#define USERS_SYSTEMDB               "systemdb"
+#define USERS_ALL_DATABASES          "*" /* the superuser's permission entry */
+#define USERS_NAME_MAX               63  /* username bytes */
+#define USERS_DB_NAME_MAX            255 /* database name bytes accepted by the catalog */
+#define USERS_PASSWORD_MIN           8
+#define USERS_PASSWORD_MAX           32
 /* The key prefix of user records in the system database (immudb's
  * KeyPrefixUser): key = 0x01 || username. */
 #define USERS_KEY_PREFIX 0x01
 
 /* immudb's messages. */
 #define USERS_PASSWORD_REQUIREMENTS_MSG                                                            \
-    "password must have between 8 and 32 letters, digits and special characters of which at "   \
+    "password must have between 8 and 32 letters, digits and special characters of which at "      \
     "least 1 uppercase letter, 1 digit and 1 special character"
-#define USERS_MSG_INVALID_LOGIN "invalid user name or password"
-#define USERS_MSG_NOT_ACTIVE "user is not active"
+#define USERS_MSG_INVALID_LOGIN    "invalid user name or password"
+#define USERS_MSG_NOT_ACTIVE       "user is not active"
 #define USERS_MSG_INVALID_USERNAME "username can only contain letters, digits and underscores"
 #define USERS_WARN_DEFAULT_ADMIN_PASSWORD                                                          \
     "immudb user has the default password: please change it to ensure proper security"
 
 /* gRPC status codes used in users_msg.grpc_code. */
-#define USERS_GRPC_OK 0
-#define USERS_GRPC_UNKNOWN 2
-#define USERS_GRPC_INVALID_ARGUMENT 3
-#define USERS_GRPC_NOT_FOUND 5
-#define USERS_GRPC_PERMISSION_DENIED 7
+#define USERS_GRPC_OK                  0
+#define USERS_GRPC_UNKNOWN             2
+#define USERS_GRPC_INVALID_ARGUMENT    3
+#define USERS_GRPC_NOT_FOUND           5
+#define USERS_GRPC_PERMISSION_DENIED   7
 #define USERS_GRPC_FAILED_PRECONDITION 9
-#define USERS_GRPC_UNAUTHENTICATED 16
+#define USERS_GRPC_UNAUTHENTICATED     16
 
 /* The message of a failed call: immudb's text and gRPC code (UNKNOWN where
  * immudb returns a plain Go error). Empty text and code 0 on success. */
@@ -158,8 +158,8 @@ typedef struct users_boot {
  * password to |admin_password| if it differs. The strength rule does not
  * apply here (immudb's default is "immudb"). An empty password is
  * SEAL_EINVAL ("Admin password cannot be empty"). |res| may be NULL. */
-int users_bootstrap(users_catalog *c, const char *admin_password, bool force_reset,
-                    users_boot *res, users_msg *msg);
+int users_bootstrap(users_catalog *c, const char *admin_password, bool force_reset, users_boot *res,
+                    users_msg *msg);
 
 /* Is the superuser's password still "immudb"? Writes *out. The answer is
  * cached; the first call after users_open may run one PBKDF2 verification.
@@ -202,8 +202,8 @@ size_t users_count(users_catalog *c);
  * or other non-PBKDF2 stored hash: SEAL_ENOTALLOWED with a message saying
  * the password must be reset. On success *out (may be NULL) gets a copy of
  * the user. */
-int users_authenticate(users_catalog *c, const char *username, const char *password,
-                       size_t pw_len, users_user **out, users_msg *msg);
+int users_authenticate(users_catalog *c, const char *username, const char *password, size_t pw_len,
+                       users_user **out, users_msg *msg);
 
 /* CreateUser, called by logged-in |caller| (immudb's checks, in order):
  * "username can not be empty", "database name can not be empty when there
@@ -212,9 +212,8 @@ int users_authenticate(users_catalog *c, const char *username, const char *passw
  * database" (caller neither sysadmin nor admin on |database|), "can not
  * create another system admin" (255), "user already exists", the username
  * rule, "password is empty", the strength rule. New users are active. */
-int users_create(users_catalog *c, const char *caller, const char *username,
-                 const char *password, size_t pw_len, uint32_t permission, const char *database,
-                 users_msg *msg);
+int users_create(users_catalog *c, const char *caller, const char *username, const char *password,
+                 size_t pw_len, uint32_t permission, const char *database, users_msg *msg);
 
 /* ChangePassword. Changing one's own password or the superuser's needs
  * |old_password| ("old password is incorrect"); a sysadmin changes anybody
@@ -228,7 +227,7 @@ int users_change_password(users_catalog *c, const char *caller, const char *targ
                           size_t new_len, users_msg *msg);
 
 /* ChangePermission actions (immudb's PermissionAction). */
-#define USERS_GRANT 0
+#define USERS_GRANT  0
 #define USERS_REVOKE 1
 /* ChangePermission: grant (replace) or revoke |target|'s permission on
  * |database|. immudb's checks in order: "username can not be empty",
@@ -273,10 +272,10 @@ enum users_level {
     USERS_LEVEL_SYSADMIN,
 };
 typedef struct users_method {
-    const char *rpc;      /* gRPC method name in immudb.schema.ImmuService ("TxById") */
-    const char *immudb;   /* the name immudb's permission table uses ("TxByID"), or NULL */
+    const char *rpc;    /* gRPC method name in immudb.schema.ImmuService ("TxById") */
+    const char *immudb; /* the name immudb's permission table uses ("TxByID"), or NULL */
     enum users_level level;
-    bool maintenance;     /* allowed on systemdb / in maintenance mode (immudb's list) */
+    bool maintenance; /* allowed on systemdb / in maintenance mode (immudb's list) */
 } users_method;
 
 /* The table entry for |rpc| (NULL if the method is unknown: refuse it). */
@@ -294,7 +293,7 @@ bool users_method_allowed(uint32_t perm, const char *rpc);
  * systemdb allows only maintenance methods ("permission denied", even for a
  * sysadmin), a sysadmin passes, anyone else needs the method's level on
  * |database|. SEAL_EPERM / SEAL_EAUTH / SEAL_EINVAL. */
-int users_authorize(users_catalog *c, const char *username, const char *database,
-                    const char *rpc, users_msg *msg);
+int users_authorize(users_catalog *c, const char *username, const char *database, const char *rpc,
+                    users_msg *msg);
 
 #endif

@@ -17,8 +17,8 @@ static bool b64url_only(const char *s, size_t n, size_t pad)
 {
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '_' || (i >= n - pad && ch == '=');
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || (i >= n - pad && ch == '=');
         if (!ok)
             return false;
     }

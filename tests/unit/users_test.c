@@ -27,8 +27,7 @@ static int64_t fake_now(void *arg)
 static bool fake_db_exists(void *arg, const char *name)
 {
     SEAL_UNUSED(arg);
-    return strcmp(name, "defaultdb") == 0 || strcmp(name, "db1") == 0 ||
-           strcmp(name, "db2") == 0;
+    return strcmp(name, "defaultdb") == 0 || strcmp(name, "db1") == 0 || strcmp(name, "db2") == 0;
 }
 
 static void on_changed(void *arg, const char *name)
@@ -123,8 +122,8 @@ static void test_password_rules(void)
     CHECK_OK(users_password_strong(p32, 32));
     CHECK_ERR(users_password_strong("1~Paaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 33), SEAL_EINVAL);
     /* Each class required. */
-    CHECK_ERR(users_password_strong("Password!", 9), SEAL_EINVAL); /* no digit */
-    CHECK_ERR(users_password_strong("Password1", 9), SEAL_EINVAL); /* no special */
+    CHECK_ERR(users_password_strong("Password!", 9), SEAL_EINVAL);   /* no digit */
+    CHECK_ERR(users_password_strong("Password1", 9), SEAL_EINVAL);   /* no special */
     CHECK_ERR(users_password_strong("password1!", 10), SEAL_EINVAL); /* no upper */
     CHECK_OK(users_password_strong("PASSWORD1!", 10));               /* lower not required */
     /* Every printable ASCII non-alphanumeric counts as special. */
@@ -450,8 +449,8 @@ static void test_change_password(void)
     /* A non-admin may not change somebody else's password. */
     CHECK_FAILS(users_change_password(c, "bob", "carol", P, L, NP, NL, &_m), SEAL_EPERM,
                 "user is not system admin nor admin in any of the databases");
-    CHECK_FAILS(users_change_password(c, "immudb", "nobody", NULL, 0, NP, NL, &_m),
-                SEAL_ENOTFOUND, "user nobody was not found or it was not created by you");
+    CHECK_FAILS(users_change_password(c, "immudb", "nobody", NULL, 0, NP, NL, &_m), SEAL_ENOTFOUND,
+                "user nobody was not found or it was not created by you");
     /* An admin only changes users it created. */
     CHECK_FAILS(users_change_password(c, "alice", "carol", NULL, 0, NP, NL, &_m), SEAL_ENOTFOUND,
                 "user carol was not found or it was not created by you");
@@ -563,8 +562,8 @@ static void test_change_permission(void)
                 SEAL_EINVAL, "unrecognized permission");
     CHECK_FAILS(users_change_permission(c, "immudb", "bob", USERS_REVOKE, "db1", 100, &_m),
                 SEAL_EINVAL, "unrecognized permission");
-    CHECK_FAILS(users_change_permission(c, "ghost", "bob", USERS_GRANT, "db1", 2, &_m),
-                SEAL_EAUTH, "not logged in");
+    CHECK_FAILS(users_change_permission(c, "ghost", "bob", USERS_GRANT, "db1", 2, &_m), SEAL_EAUTH,
+                "not logged in");
     CHECK_FAILS(users_change_permission(c, "alice", "alice", USERS_GRANT, "db1", 2, &_m),
                 SEAL_EINVAL, "changing your own permissions is not allowed");
     CHECK_FAILS(users_change_permission(c, "alice", "immudb", USERS_REVOKE, "db1", 2, &_m),
@@ -575,8 +574,8 @@ static void test_change_permission(void)
                 SEAL_ENOTFOUND, "user nobody not found");
     CHECK_FAILS(users_change_permission(c, "alice", "carol", USERS_GRANT, "db2", 1, &_m),
                 SEAL_EPERM, "you do not have permission on this database");
-    CHECK_FAILS(users_change_permission(c, "bob", "carol", USERS_GRANT, "db1", 1, &_m),
-                SEAL_EPERM, "you do not have permission on this database");
+    CHECK_FAILS(users_change_permission(c, "bob", "carol", USERS_GRANT, "db1", 1, &_m), SEAL_EPERM,
+                "you do not have permission on this database");
     CHECK_FAILS(users_change_permission(c, "alice", "bob", USERS_GRANT, "db1", 255, &_m),
                 SEAL_EPERM, "only a system admin can grant the sysadmin permission");
     {
@@ -606,8 +605,7 @@ static void test_change_permission(void)
         CHECK_STR(u->created_by, "immudb");
         users_user_free(u);
     }
-    CHECK_OK(users_change_permission(c, "immudb", "bob", USERS_GRANT, "db1", USERS_PERM_ADMIN,
-                                     &m));
+    CHECK_OK(users_change_permission(c, "immudb", "bob", USERS_GRANT, "db1", USERS_PERM_ADMIN, &m));
     CHECK_INT(perm_of(c, "bob", "db1"), USERS_PERM_ADMIN);
     /* The sysadmin may grant 255 on a database. */
     CHECK_OK(users_change_permission(c, "immudb", "carol", USERS_GRANT, "db2", 255, &m));
@@ -833,8 +831,7 @@ static void test_bcrypt_refused(void)
     users_catalog *c = open_boot(&be);
     users_close(c);
     /* A user migrated from immudb with its bcrypt hash (cost 10, "immudb"-style). */
-    put_record(&be, "legacy", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
-               0x01);
+    put_record(&be, "legacy", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", 0x01);
     put_record(&be, "odd", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", 0x01);
     put_record(&be, "broken", "$pbkdf2-sha256$i=1000$!!!$???", 0x01);
     c = NULL;
@@ -881,10 +878,16 @@ static void test_corrupt_records(void)
         CHECK_OK(users_open(&c, &be, &o));
         users_close(c);
         c = NULL;
-        CHECK_OK(be.get(be.ctx, (const uint8_t *)"\x01" "alice", 6, &v, &vl));
+        CHECK_OK(be.get(be.ctx,
+                        (const uint8_t *)"\x01"
+                                         "alice",
+                        6, &v, &vl));
         if (v) {
             v[edits[i].off] = edits[i].val;
-            CHECK_OK(be.put(be.ctx, (const uint8_t *)"\x01" "alice", 6, v, vl));
+            CHECK_OK(be.put(be.ctx,
+                            (const uint8_t *)"\x01"
+                                             "alice",
+                            6, v, vl));
             seal_free(v);
         }
         CHECK_ERR(users_open(&c, &be, &o), SEAL_ECORRUPT);
@@ -899,7 +902,10 @@ static void test_corrupt_records(void)
         size_t vl = 0;
         CHECK_OK(users_membackend_new(&be));
         put_record(&be, "alice", "$pbkdf2-sha256$i=1000$AAAAAAAAAAAAAAAAAAAAAA$AAAA", 1);
-        CHECK_OK(be.get(be.ctx, (const uint8_t *)"\x01" "alice", 6, &v, &vl));
+        CHECK_OK(be.get(be.ctx,
+                        (const uint8_t *)"\x01"
+                                         "alice",
+                        6, &v, &vl));
         if (v && vl < sizeof(buf) - 1) {
             memcpy(buf, v, vl);
             if (k == 0)
@@ -908,7 +914,11 @@ static void test_corrupt_records(void)
                 vl -= 2;
             else if (k == 3)
                 seal_put_u32(buf + vl - 8, 7);
-            CHECK_OK(be.put(be.ctx, (const uint8_t *)(k == 2 ? "\x01" "alicf" : "\x01" "alice"),
+            CHECK_OK(be.put(be.ctx,
+                            (const uint8_t *)(k == 2 ? "\x01"
+                                                       "alicf"
+                                                     : "\x01"
+                                                       "alice"),
                             6, buf, vl));
         }
         seal_free(v);
