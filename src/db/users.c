@@ -1381,6 +1381,22 @@ int users_refresh(users_catalog *c, const char *name)
     return rc;
 }
 
+int users_check_database(users_catalog *c, const char *username, const char *database,
+                         users_msg *msg)
+{
+    const urec *me;
+    msg_clear(msg);
+    if (!c)
+        return SEAL_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    int rc = caller_rec(c, username, &me, msg);
+    if (rc == 0 && (str_empty(database) || rec_which(me, database) == USERS_PERM_NONE))
+        rc = fail(msg, SEAL_EPERM, USERS_GRPC_PERMISSION_DENIED,
+                  "Logged in user does not have permission on this database");
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 /* ------------------------------------------------------ method permissions */
 #define M(rpc, imm, lvl, maint)                                                                    \
     {                                                                                              \

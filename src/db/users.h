@@ -260,6 +260,13 @@ int users_list_all(users_catalog *c, users_user **out, size_t *n);
  * is dropped from the cache). */
 int users_refresh(users_catalog *c, const char *name);
 
+/* OpenSession / UseDatabase: may |username| (existing, active) work on
+ * |database|? A sysadmin always; anyone else needs a permission on it
+ * (SEAL_EPERM, "Logged in user does not have permission on this
+ * database", PermissionDenied). The server checks that the database exists. */
+int users_check_database(users_catalog *c, const char *username, const char *database,
+                         users_msg *msg);
+
 /* ------------------------------------------------------ method permissions */
 /* What an RPC needs before its handler runs (immudb's methodsPermissions and
  * the handlers' own checks). */

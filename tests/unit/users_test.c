@@ -1012,9 +1012,21 @@ static void test_authorize(void)
     CHECK_OK(users_authorize(c, "immudb", "systemdb", "Get", &m));
     CHECK_ERR(users_authorize(c, "immudb", "systemdb", "Set", &m), SEAL_EPERM);
     CHECK_ERR(users_authorize(c, "immudb", "systemdb", "DatabaseHealth", &m), SEAL_EPERM);
+    /* OpenSession / UseDatabase. */
+    CHECK_OK(users_check_database(c, "r", "db1", &m));
+    CHECK_OK(users_check_database(c, "a", "db1", &m));
+    CHECK_OK(users_check_database(c, "immudb", "db2", &m));
+    CHECK_OK(users_check_database(c, "immudb", "systemdb", &m));
+    CHECK_ERR(users_check_database(c, "r", "db2", &m), SEAL_EPERM);
+    CHECK_STR(m.text, "Logged in user does not have permission on this database");
+    CHECK_INT(m.grpc_code, USERS_GRPC_PERMISSION_DENIED);
+    CHECK_ERR(users_check_database(c, "r", "", &m), SEAL_EPERM);
+    CHECK_ERR(users_check_database(c, "ghost", "db1", &m), SEAL_EAUTH);
     /* Inactive users are refused at once. */
     CHECK_OK(users_set_active(c, "immudb", "w", false, NULL));
     CHECK_ERR(users_authorize(c, "w", "db1", "Get", &m), SEAL_EPERM);
+    CHECK_STR(m.text, "user is not active");
+    CHECK_ERR(users_check_database(c, "w", "db1", &m), SEAL_EPERM);
     CHECK_STR(m.text, "user is not active");
     users_close(c);
     users_membackend_free(&be);
