@@ -859,6 +859,29 @@ static void test_bcrypt_refused(void)
     }
     users_close(c);
     users_membackend_free(&be);
+
+    /* A superuser migrated with a bcrypt hash: not the default, login
+     * refused, and the force-reset start-up option repairs it. */
+    CHECK_OK(users_membackend_new(&be));
+    put_record(&be, "immudb", "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+               0x03);
+    c = NULL;
+    CHECK_OK(users_open(&c, &be, &o));
+    bool def = true;
+    CHECK_OK(users_admin_password_is_default(c, &def));
+    CHECK(!def);
+    CHECK_ERR(auth(c, "immudb", "immudb"), SEAL_ENOTALLOWED);
+    users_boot b;
+    CHECK_OK(users_bootstrap(c, "immudb", false, &b, NULL));
+    CHECK(!b.reset && !b.created);
+    CHECK_ERR(auth(c, "immudb", "immudb"), SEAL_ENOTALLOWED);
+    CHECK_OK(users_bootstrap(c, "immudb", true, &b, NULL));
+    CHECK(b.reset);
+    CHECK_OK(auth(c, "immudb", "immudb"));
+    CHECK_OK(users_admin_password_is_default(c, &def));
+    CHECK(def);
+    users_close(c);
+    users_membackend_free(&be);
 }
 
 static void test_corrupt_records(void)
