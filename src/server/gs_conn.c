@@ -413,6 +413,11 @@ void gs_call_kick(gs_call *c)
     struct gs_conn *cn = c->conn;
     if (!cn || c->closed || cn->dead)
         return;
+    if (c->deadline && !c->aborted && gw_now_ms() >= c->deadline) {
+        /* The deadline is authoritative even if the worker noticed it first. */
+        gs_call_abort(c, GW_DEADLINE_EXCEEDED, "context deadline exceeded");
+        return;
+    }
     pthread_mutex_lock(&c->mu);
     bool want_rst = c->want_rst;
     bool want_consume = c->want_consume;
