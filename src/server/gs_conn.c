@@ -198,6 +198,15 @@ static void call_detach(gs_call *c)
 void gs_conn_destroy(struct gs_conn *cn)
 {
     gs_server *s = cn->srv;
+    if (cn->dirty) { /* normally flushed before; be safe outside the loop */
+        for (struct gs_conn **pp = &s->dirty; *pp; pp = &(*pp)->dirty_next) {
+            if (*pp == cn) {
+                *pp = cn->dirty_next;
+                break;
+            }
+        }
+        cn->dirty = false;
+    }
     if (cn->fd >= 0) {
         epoll_ctl(s->epfd, EPOLL_CTL_DEL, cn->fd, NULL);
         close(cn->fd);

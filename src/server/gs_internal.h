@@ -166,6 +166,10 @@ void gs_server_notify(gs_call *c);          /* any thread: wake the I/O thread f
 void gs_server_track_deadline(gs_call *c);  /* I/O */
 void gs_server_untrack_deadline(gs_call *c);/* I/O */
 void gs_conn_mark_dirty(struct gs_conn *cn);
+/* Destroys the connections marked dead (the loop does this every round). */
+void gs_server_reap(gs_server *s);
+/* Handles queued worker notifications (|kick| false: just drop them). */
+void gs_server_process_notifications(gs_server *s, bool kick);
 
 /* gs_conn.c (I/O thread) */
 int gs_h2_callbacks_new(nghttp2_session_callbacks **out);

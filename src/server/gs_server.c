@@ -365,7 +365,7 @@ void gs_server_notify(gs_call *c)
     }
 }
 
-static void process_notifications(gs_server *s, bool kick)
+void gs_server_process_notifications(gs_server *s, bool kick)
 {
     pthread_mutex_lock(&s->nq_mu);
     gs_call *list = s->nq_head;
@@ -384,7 +384,7 @@ static void process_notifications(gs_server *s, bool kick)
 
 static void drain_notifications(gs_server *s)
 {
-    process_notifications(s, false);
+    gs_server_process_notifications(s, false);
 }
 
 void gs_conn_mark_dirty(struct gs_conn *cn)
@@ -406,7 +406,7 @@ static void flush_dirty(gs_server *s)
     }
 }
 
-static void reap_dead(gs_server *s)
+void gs_server_reap(gs_server *s)
 {
     while (s->dead) {
         struct gs_conn *cn = s->dead;
@@ -550,7 +550,7 @@ int gs_server_run(gs_server *s)
                 uint64_t v;
                 ssize_t r = read(s->wakefd, &v, sizeof(v));
                 SEAL_UNUSED(r);
-                process_notifications(s, true);
+                gs_server_process_notifications(s, true);
             } else {
                 gs_conn_on_event((struct gs_conn *)tag, evs[i].events);
             }
@@ -573,14 +573,14 @@ int gs_server_run(gs_server *s)
             }
         }
         flush_dirty(s);
-        reap_dead(s);
+        gs_server_reap(s);
         if (s->shutting && s->nconns == 0)
             break;
     }
     /* Workers finish what they hold (their calls are cancelled by now). */
     gs_pool_stop(s->pool);
     drain_notifications(s);
-    reap_dead(s);
+    gs_server_reap(s);
     s->running = false;
     SEAL_LOGI("grpc", "server stopped");
     return rc;

@@ -67,9 +67,12 @@ int immu_health_handler(gs_call *call, const ProtobufCMessage *req, void *ud)
 {
     SEAL_UNUSED(req);
     SEAL_UNUSED(ud);
-    Immudb__Schema__HealthResponse r = IMMUDB__SCHEMA__HEALTH_RESPONSE__INIT;
+    Immudb__Schema__HealthResponse r;
+    immudb__schema__health_response__init(&r); /* the INIT macro casts away const */
+    char version[64];
+    snprintf(version, sizeof(version), "%s", seal_version());
     r.status = 1;
-    r.version = (char *)(uintptr_t)seal_version();
+    r.version = version;
     return gs_send(call, &r.base);
 }
 

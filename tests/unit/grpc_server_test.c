@@ -42,7 +42,8 @@ static void test_unary_roundtrip(void)
 static void test_health_decoded(void)
 {
     gc_conn *c = ts_connect(&g);
-    Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+    Google__Protobuf__Empty e;
+    google__protobuf__empty__init(&e);
     uint8_t req[8];
     size_t rl = protobuf_c_message_pack(&e.base, req);
     CHECK_INT(rl, 0);
@@ -62,7 +63,8 @@ static void test_health_decoded(void)
     gc_status_free(&st);
 
     /* A decoded request: Get echoes the key in an Entry. */
-    Immudb__Schema__KeyRequest kr = IMMUDB__SCHEMA__KEY_REQUEST__INIT;
+    Immudb__Schema__KeyRequest kr;
+    immudb__schema__key_request__init(&kr);
     kr.key.data = (uint8_t *)"k1";
     kr.key.len = 2;
     kr.attx = 42;

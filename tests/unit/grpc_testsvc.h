@@ -149,7 +149,8 @@ static int h_get(gs_call *c, const ProtobufCMessage *req, void *ud)
     const Immudb__Schema__KeyRequest *kr = (const Immudb__Schema__KeyRequest *)req;
     if (kr->key.len == 0)
         return gs_error(c, GW_INVALID_ARGUMENT, "illegal arguments: empty key");
-    Immudb__Schema__Entry e = IMMUDB__SCHEMA__ENTRY__INIT;
+    Immudb__Schema__Entry e;
+    immudb__schema__entry__init(&e);
     e.tx = kr->attx ? kr->attx : 7;
     e.key = kr->key;
     e.value.data = (uint8_t *)(uintptr_t)"value";
