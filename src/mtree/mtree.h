@@ -21,11 +21,17 @@
 #define MT_MAX_TXMD_LEN 268
 #define MT_MAX_TXMD_EXTRA 256
 #define MT_MAX_PROOF_TERMS 128 /* more than any tree of < 2^64 leaves needs */
+/* Longest TxHeader.Bytes() output: 8+32+8+2 + (2+268+4) + 32+8+32. */
+#define MT_MAX_TXHDR_BYTES 396
 
 typedef uint8_t mt_hash[MT_HASH_LEN];
 
 /* EMPTY = SHA-256("") - the genesis PrevAlh and the hash of an empty tree. */
 extern const mt_hash MT_EMPTY_HASH;
+
+/* Digest from a protobuf bytes field, as immudb's DigestFromProto: copy at
+ * most 32 bytes, zero-fill the rest (NULL/empty gives 32 zero bytes). */
+void mt_digest_from_bytes(mt_hash out, const uint8_t *p, size_t n);
 
 /* --------------------------------------------------------------- metadata */
 typedef struct mt_kvmd {
@@ -59,14 +65,31 @@ int mt_entry_digest(mt_hash out, int version, const uint8_t *md, size_t md_len,
                     const uint8_t *key, size_t key_len, const mt_hash hval);
 
 /* ------------------------------------------------------------------ htree */
-/* Root of the per-tx tree over |n| entry digests (EMPTY for n = 0). */
+/* Root of the per-tx tree over |n| entry digests (EMPTY for n = 0). Hashes
+ * with a fixed stack of subtree roots: no allocation, 2n-1 hashes. */
 int mt_htree_root(mt_hash out, const mt_hash *digests, size_t n);
+/* The same root computed while entries arrive (no digest array needed):
+ * init, add each entry digest in tx order, final. |stack| holds the roots
+ * of the perfect subtrees for the set bits of |n|. Plain struct, no free. */
+typedef struct mt_htree_acc {
+    uint64_t n;
+    unsigned depth;
+    mt_hash stack[64];
+} mt_htree_acc;
+void mt_htree_acc_init(mt_htree_acc *a);
+int mt_htree_acc_add(mt_htree_acc *a, const mt_hash digest);
+/* Writes the root of the digests added so far (EMPTY if none); |a| is unchanged. */
+int mt_htree_acc_final(const mt_htree_acc *a, mt_hash out);
 /* Inclusion proof of |leaf| (0-based) among |n| digests: terms from the leaf
  * upwards, written to |terms| (capacity MT_MAX_PROOF_TERMS), count in *nterms. */
 int mt_htree_proof(mt_hash *terms, size_t *nterms, const mt_hash *digests, size_t n,
                    size_t leaf);
-/* Client verifier, exactly as htree.VerifyInclusion (spec 2.3). */
-bool mt_htree_verify(uint64_t leaf, uint64_t width, const mt_hash *terms, size_t nterms,
+/* Client verifier, exactly as htree.VerifyInclusion (spec 2.3). |leaf| and
+ * |width| are signed like Go's int (the proto fields are int32: pass them
+ * sign-extended); the loop uses Go's truncating signed division, so a
+ * negative or out-of-range leaf is accepted or rejected exactly as the Go
+ * client does. More than MT_MAX_PROOF_TERMS terms is rejected. */
+bool mt_htree_verify(int64_t leaf, int64_t width, const mt_hash *terms, size_t nterms,
                      const mt_hash digest, const mt_hash root);
 
 /* ------------------------------------------------------- tx header, Alh */
@@ -82,10 +105,15 @@ typedef struct mt_txhdr {
     mt_txmd md;      /* used by version 1 only */
 } mt_txhdr;
 
+/* SEAL_EINVAL for a version other than 0/1. Version 0 ignores |md|. */
 int mt_inner_hash(mt_hash out, const mt_txhdr *h);
 int mt_alh(mt_hash out, const mt_txhdr *h);
 /* H(u64(tx_id) || prev_alh || inner) */
 int mt_advance(mt_hash out, const mt_hash prev_alh, uint64_t tx_id, const mt_hash inner);
+/* TxHeader.Bytes() (spec 3.5, export layout, not hashed) into |out|
+ * (capacity MT_MAX_TXHDR_BYTES); length in *len. Version 0 with non-empty
+ * metadata is SEAL_EUNSUPPORTED, other versions SEAL_EINVAL. */
+int mt_txhdr_bytes(const mt_txhdr *h, uint8_t out[MT_MAX_TXHDR_BYTES], size_t *len);
 /* H(0x00 || payload) and H(0x01 || l || r) */
 int mt_leaf_hash(mt_hash out, const mt_hash payload);
 int mt_node_hash(mt_hash out, const mt_hash left, const mt_hash right);
@@ -119,10 +147,13 @@ int mt_ahtree_root_at(mt_ahtree *t, uint64_t n, mt_hash out);
 int mt_ahtree_inclusion(mt_ahtree *t, uint64_t i, uint64_t j, mt_hash *terms, size_t *nterms);
 int mt_ahtree_consistency(mt_ahtree *t, uint64_t i, uint64_t j, mt_hash *terms, size_t *nterms);
 
-/* In-memory node storage (growable). */
+/* In-memory node storage (growable). mt_memnodes_new fills |ns| with the
+ * callbacks; *out owned by the caller (mt_memnodes_free). */
 typedef struct mt_memnodes mt_memnodes;
 int mt_memnodes_new(mt_memnodes **out, mt_nodestore *ns);
 void mt_memnodes_free(mt_memnodes *m);
+/* Number of digests stored. */
+uint64_t mt_memnodes_count(const mt_memnodes *m);
 
 /* Verifiers, exactly as immudb's Go client (spec 4.3, 4.4). |leaf_hash| is
  * already H(0x00 || alh). */
@@ -175,7 +206,11 @@ bool mt_verify_linear(const mt_linear_proof *p, uint64_t s, uint64_t t, const mt
 /* |p| may be NULL when end <= start + 1. */
 bool mt_verify_linear_advance(const mt_linear_advance_proof *p, uint64_t start, uint64_t end,
                               const mt_hash end_alh, const mt_hash tree_root, uint64_t tree_size);
-/* VerifyDualProof of spec 5.3, in its exact order. */
+/* VerifyDualProof of spec 5.3, in its exact order. The headers are embedded:
+ * a decoder must reject a proof whose header messages are missing (Go's
+ * verifier returns false for them). A missing linear proof is an all-zero
+ * mt_linear_proof (rejected, as in Go); a missing advance proof is
+ * has_advance = false. */
 bool mt_verify_dual(const mt_dual_proof *p, uint64_t s, uint64_t t, const mt_hash alh_s,
                     const mt_hash alh_t);
 
@@ -194,5 +229,12 @@ int mt_build_linear_advance(const mt_history *h, uint64_t start, uint64_t end,
                             uint64_t tree_size, mt_linear_advance_proof *out);
 /* DualProof between tx |s| and tx |t| (s <= t), as ImmuStore.DualProof. */
 int mt_build_dual(const mt_history *h, uint64_t s, uint64_t t, mt_dual_proof *out);
+
+/* ------------------------------------------------------------ state */
+/* Signed state payload (spec 6.1): u32(len(db)) || db || u64(tx_id) ||
+ * tx_hash. Writes 44 + db_len bytes to |out| (capacity |cap|) and the
+ * length to *len; SEAL_EINVAL if it does not fit. */
+int mt_state_payload(uint8_t *out, size_t cap, size_t *len, const char *db, size_t db_len,
+                     uint64_t tx_id, const mt_hash tx_hash);
 
 #endif
