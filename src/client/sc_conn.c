@@ -242,6 +242,49 @@ static int map_status(int code, const char *msg)
     }
 }
 
+int sc_auth_md(seal_client *c, gw_md *md)
+{
+    int rc = 0;
+    if (c->token) {
+        size_t tl = strlen(c->token) + 8;
+        char *v = seal_malloc(tl);
+        if (!v)
+            return SEAL_ENOMEM;
+        snprintf(v, tl, "Bearer %s", c->token);
+        rc = gw_md_adds(md, "authorization", v);
+        cry_cleanse(v, tl);
+        seal_free(v);
+        if (rc)
+            return rc;
+    }
+    if (c->session_id)
+        rc = gw_md_adds(md, "sessionid", c->session_id);
+    return rc;
+}
+
+int sc_ensure_conn(seal_client *c)
+{
+    if (!c->conn || !gc_alive(c->conn)) {
+        if (c->conn)
+            gc_close(c->conn);
+        c->conn = NULL;
+        return sc_dial(c);
+    }
+    return 0;
+}
+
+int sc_status_rc(seal_client *c, const char *method, const gc_status *st)
+{
+    c->last_status = st->code;
+    if (st->code == GW_OK)
+        return 0;
+    int rc = map_status(st->code, st->message);
+    if (st->local && st->code == GW_UNAVAILABLE)
+        rc = SEAL_EIO;
+    return sc_fail(c, rc, "%s: server answered %s: %s", method, gw_code_name(st->code),
+                   st->message ? st->message : "");
+}
+
 int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, gw_md *hdrs)
 {
@@ -255,34 +298,15 @@ int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
     snprintf(path, sizeof(path), SC_SERVICE "%s", method);
     *resp = NULL;
 
-    if (!c->conn || !gc_alive(c->conn)) {
-        if (c->conn)
-            gc_close(c->conn);
-        c->conn = NULL;
-        if ((rc = sc_dial(c)) != 0)
-            return rc;
-    }
+    if ((rc = sc_ensure_conn(c)) != 0)
+        return rc;
     size_t n = req ? protobuf_c_message_get_packed_size(req) : 0;
     buf = seal_malloc(n ? n : 1);
     if (!buf)
         return SEAL_ENOMEM;
     if (req)
         protobuf_c_message_pack(req, buf);
-    if (c->token) {
-        size_t tl = strlen(c->token) + 8;
-        char *v = seal_malloc(tl);
-        if (!v) {
-            rc = SEAL_ENOMEM;
-            goto done;
-        }
-        snprintf(v, tl, "Bearer %s", c->token);
-        rc = gw_md_adds(&md, "authorization", v);
-        cry_cleanse(v, tl);
-        seal_free(v);
-        if (rc)
-            goto done;
-    }
-    if (c->session_id && (rc = gw_md_adds(&md, "sessionid", c->session_id)) != 0)
+    if ((rc = sc_auth_md(c, &md)) != 0)
         goto done;
     gc_call_opts co = {.timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 0, .md = &md};
     rc = gc_unary(c->conn, path, &co, buf, n, &rb, &rl, &st);
@@ -290,15 +314,8 @@ int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
         sc_fail(c, rc, "%s: call failed (%s)", method, seal_strerror(rc));
         goto done;
     }
-    c->last_status = st.code;
-    if (st.code != GW_OK) {
-        rc = map_status(st.code, st.message);
-        if (st.local && st.code == GW_UNAVAILABLE)
-            rc = SEAL_EIO;
-        sc_fail(c, rc, "%s: server answered %s: %s", method, gw_code_name(st.code),
-                st.message ? st.message : "");
+    if ((rc = sc_status_rc(c, method, &st)) != 0)
         goto done;
-    }
     *resp = protobuf_c_message_unpack(resp_desc, &sc_pb_alloc, rl, rb);
     if (!*resp) {
         rc = sc_fail(c, SEAL_EPROTOCOL, "%s: undecodable %s response", method, resp_desc->name);

@@ -1019,6 +1019,123 @@ static int h_zscan(gs_call *c, const ProtobufCMessage *req, void *ud)
     return rc;
 }
 
+/* --------------------------------------------------------------- streams */
+#define FK_CHUNK 1000 /* small chunks: every message spans several */
+
+static int fk_send_msg(gs_call *c, const uint8_t *p, size_t n)
+{
+    uint8_t buf[FK_CHUNK];
+    size_t off = 0;
+    bool first = true;
+    do {
+        size_t k = 0;
+        if (first) {
+            seal_put_u64(buf, n);
+            k = 8;
+        }
+        size_t take = SEAL_MIN(FK_CHUNK - k, n - off);
+        memcpy(buf + k, p + off, take);
+        off += take;
+        k += take;
+        Immudb__Schema__Chunk ch = IMMUDB__SCHEMA__CHUNK__INIT;
+        ch.content.data = buf;
+        ch.content.len = k;
+        int rc = gs_send(c, &ch.base);
+        if (rc)
+            return rc;
+        first = false;
+    } while (off < n);
+    return 0;
+}
+
+static int h_stream_get(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    fk_server *f = ud;
+    const Immudb__Schema__KeyRequest *r = (const void *)req;
+    seal_entry e = {0}, ref = {0};
+    bool is_ref = false;
+    kv_value kvv;
+    FK_LOCK(f);
+    int rc = fk_lookup(f, r->key.data, r->key.len, r, &e, &ref, &is_ref, &kvv);
+    FK_UNLOCK(f);
+    if (rc == 0) {
+        rc = fk_send_msg(c, e.key + 1, e.key_len - 1);
+        if (rc == 0)
+            rc = fk_send_msg(c, e.value + 1, e.value_len - 1);
+    } else {
+        rc = fk_err(c, rc);
+    }
+    seal_entry_clear(&e);
+    seal_entry_clear(&ref);
+    return rc;
+}
+
+static int h_stream_set(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    fk_server *f = ud;
+    uint8_t *all = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    for (;;) {
+        uint8_t *p;
+        size_t pn;
+        rc = gs_recv_raw(c, &p, &pn);
+        if (rc <= 0)
+            break;
+        Immudb__Schema__Chunk *ch = immudb__schema__chunk__unpack(NULL, pn, p);
+        seal_free(p);
+        if (!ch) {
+            rc = SEAL_EPROTOCOL;
+            break;
+        }
+        if (n + ch->content.len > cap) {
+            cap = (n + ch->content.len) * 2;
+            all = realloc(all, cap);
+        }
+        memcpy(all + n, ch->content.data, ch->content.len);
+        n += ch->content.len;
+        immudb__schema__chunk__free_unpacked(ch, NULL);
+    }
+    if (rc < 0) {
+        free(all);
+        return rc;
+    }
+    fk_arena a = {0};
+    seal_tx *tx;
+    FK_LOCK(f);
+    rc = seal_tx_new(f->st, &tx);
+    size_t off = 0;
+    while (rc == 0 && off < n) {
+        Immudb__Schema__KeyValue kv = IMMUDB__SCHEMA__KEY_VALUE__INIT;
+        for (int part = 0; part < 2 && rc == 0; part++) {
+            if (n - off < 8 || n - off - 8 < seal_get_u64(all + off)) {
+                rc = SEAL_EPROTOCOL;
+                break;
+            }
+            size_t len = seal_get_u64(all + off);
+            ProtobufCBinaryData b = {.len = len, .data = all + off + 8};
+            if (part == 0)
+                kv.key = b;
+            else
+                kv.value = b;
+            off += 8 + len;
+        }
+        if (rc == 0)
+            rc = fk_add_kv(tx, &kv);
+    }
+    uint64_t id;
+    Immudb__Schema__TxHeader *h = NULL;
+    if (rc == 0)
+        rc = fk_commit(f, tx, &id, &h, &a);
+    else
+        seal_tx_free(tx);
+    FK_UNLOCK(f);
+    free(all);
+    rc = rc ? fk_err(c, rc) : gs_send(c, &h->base);
+    ar_free(&a);
+    return rc;
+}
+
 /* ------------------------------------------------------------------- txs */
 static bool spec_excludes(const Immudb__Schema__EntriesSpec *es)
 {
@@ -1570,6 +1687,8 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
         {"TxById", h_tx},
         {"VerifiableTxById", h_vtx},
         {"TxScan", h_tx_scan},
+        {"streamGet", h_stream_get},
+        {"streamSet", h_stream_set},
         {"CurrentState", h_state},
         {"Login", h_login},
         {"Logout", h_logout},
