@@ -1640,6 +1640,9 @@ static seal_store *fk_open_store(const char *dir, int version)
     return s;
 }
 
+/* TLS context for the next fk_start (NULL: h2c). Not owned. */
+static cry_tls_ctx *fk_next_tls;
+
 /* Starts the fake server over a new store in t_path(name) with tx header
  * |version|; |sign| makes it sign states (public key in f->pub_path). */
 static void fk_start(fk_server *f, const char *name, int version, bool sign)
@@ -1661,6 +1664,7 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
     cfg.host = "127.0.0.1";
     cfg.port = 0;
     cfg.workers_min = 2;
+    cfg.tls = fk_next_tls;
     CHECK_OK(gs_server_new(&f->s, &cfg));
     CHECK_OK(immu_service_register_all(f->s));
     CHECK_OK(gs_server_add_header(f->s, "immudb-uuid", f->uuid));
