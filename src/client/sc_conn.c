@@ -351,7 +351,8 @@ int seal_client_login(seal_client *c, const char *user, const char *password, ch
     sc_begin(c);
     if (!user || !password)
         return sc_fail(c, SEAL_EINVAL, "login: user and password are required");
-    Immudb__Schema__LoginRequest r = IMMUDB__SCHEMA__LOGIN_REQUEST__INIT;
+    Immudb__Schema__LoginRequest r;
+    immudb__schema__login_request__init(&r);
     r.user.data = (uint8_t *)(uintptr_t)user;
     r.user.len = strlen(user);
     r.password.data = (uint8_t *)(uintptr_t)password;
@@ -405,7 +406,8 @@ int seal_client_use_database(seal_client *c, const char *db)
     sc_begin(c);
     if (!db || !*db || strlen(db) > 200 || strchr(db, ':') || strchr(db, '\n'))
         return sc_fail(c, SEAL_EINVAL, "use database: invalid database name");
-    Immudb__Schema__Database r = IMMUDB__SCHEMA__DATABASE__INIT;
+    Immudb__Schema__Database r;
+    immudb__schema__database__init(&r);
     r.databasename = (char *)(uintptr_t)db;
     Immudb__Schema__UseDatabaseReply *resp = NULL;
     int rc = sc_call(c, "UseDatabase", &r.base, &immudb__schema__use_database_reply__descriptor,
@@ -442,7 +444,8 @@ int seal_client_open_session(seal_client *c, const char *user, const char *passw
         db = SC_DEFAULT_DB;
     if (strlen(db) > 200 || strchr(db, ':') || strchr(db, '\n'))
         return sc_fail(c, SEAL_EINVAL, "open session: invalid database name");
-    Immudb__Schema__OpenSessionRequest r = IMMUDB__SCHEMA__OPEN_SESSION_REQUEST__INIT;
+    Immudb__Schema__OpenSessionRequest r;
+    immudb__schema__open_session_request__init(&r);
     r.username.data = (uint8_t *)(uintptr_t)user;
     r.username.len = strlen(user);
     r.password.data = (uint8_t *)(uintptr_t)password;
@@ -558,7 +561,8 @@ int sc_ensure_uuid(seal_client *c)
 int seal_client_server_info(seal_client *c, seal_server_info *out)
 {
     sc_begin(c);
-    Immudb__Schema__ServerInfoRequest r = IMMUDB__SCHEMA__SERVER_INFO_REQUEST__INIT;
+    Immudb__Schema__ServerInfoRequest r;
+    immudb__schema__server_info_request__init(&r);
     Immudb__Schema__ServerInfoResponse *resp = NULL;
     int rc = sc_call(c, "ServerInfo", &r.base, &immudb__schema__server_info_response__descriptor,
                      (ProtobufCMessage **)&resp, NULL);

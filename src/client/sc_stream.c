@@ -27,7 +27,8 @@ static int send_msg(gc_stream *s, const uint8_t *p, size_t n, size_t cs, uint8_t
             memcpy(buf + k, p + off, take);
         off += take;
         k += take;
-        Immudb__Schema__Chunk ch = IMMUDB__SCHEMA__CHUNK__INIT;
+        Immudb__Schema__Chunk ch;
+        immudb__schema__chunk__init(&ch);
         ch.content.data = buf;
         ch.content.len = k;
         size_t pl = immudb__schema__chunk__get_packed_size(&ch);
@@ -169,7 +170,8 @@ int seal_client_stream_get(seal_client *c, const void *key, size_t key_len,
     int rc = sc_ensure_conn(c);
     if (rc)
         return rc;
-    Immudb__Schema__KeyRequest r = IMMUDB__SCHEMA__KEY_REQUEST__INIT;
+    Immudb__Schema__KeyRequest r;
+    immudb__schema__key_request__init(&r);
     r.key.data = (uint8_t *)(uintptr_t)key;
     r.key.len = key_len;
     if (o) {

@@ -839,7 +839,8 @@ static int h_get_all(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__KeyListRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__Entries m = IMMUDB__SCHEMA__ENTRIES__INIT;
+    Immudb__Schema__Entries m;
+    immudb__schema__entries__init(&m);
     m.entries = ar_alloc(&a, (r->n_keys + 1) * sizeof(void *));
     FK_LOCK(f);
     for (size_t i = 0; i < r->n_keys; i++) {
@@ -882,7 +883,8 @@ static int h_scan(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__ScanRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__Entries m = IMMUDB__SCHEMA__ENTRIES__INIT;
+    Immudb__Schema__Entries m;
+    immudb__schema__entries__init(&m);
     uint8_t pfx[1100], seek[1100];
     size_t pl = kv_enc_key(pfx, sizeof(pfx), r->prefix.data, r->prefix.len);
     size_t sl = kv_enc_key(seek, sizeof(seek), r->seekkey.data, r->seekkey.len);
@@ -915,7 +917,8 @@ static int h_count(gs_call *c, const ProtobufCMessage *req, void *ud)
     uint8_t pfx[1100];
     size_t pl = kv_enc_key(pfx, sizeof(pfx), r->prefix.data, r->prefix.len);
     seal_snap *sn;
-    Immudb__Schema__EntryCount m = IMMUDB__SCHEMA__ENTRY_COUNT__INIT;
+    Immudb__Schema__EntryCount m;
+    immudb__schema__entry_count__init(&m);
     FK_LOCK(f);
     int rc = seal_snap_begin(f->st, 0, 0, 10000, &sn);
     if (rc == 0) {
@@ -931,7 +934,8 @@ static int h_history(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__HistoryRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__Entries m = IMMUDB__SCHEMA__ENTRIES__INIT;
+    Immudb__Schema__Entries m;
+    immudb__schema__entries__init(&m);
     uint8_t k[1100];
     size_t kl = kv_enc_key(k, sizeof(k), r->key.data, r->key.len);
     seal_snap *sn;
@@ -1001,7 +1005,8 @@ static int h_zscan(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__ZScanRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__ZEntries m = IMMUDB__SCHEMA__ZENTRIES__INIT;
+    Immudb__Schema__ZEntries m;
+    immudb__schema__zentries__init(&m);
     uint8_t pfx[1100];
     size_t pl = kv_enc_zset_prefix(pfx, sizeof(pfx), r->set.data, r->set.len);
     seal_scan_opts o = {.prefix = pfx, .prefix_len = pl, .desc = r->desc, .limit = r->limit};
@@ -1037,7 +1042,8 @@ static int fk_send_msg(gs_call *c, const uint8_t *p, size_t n)
         memcpy(buf + k, p + off, take);
         off += take;
         k += take;
-        Immudb__Schema__Chunk ch = IMMUDB__SCHEMA__CHUNK__INIT;
+        Immudb__Schema__Chunk ch;
+        immudb__schema__chunk__init(&ch);
         ch.content.data = buf;
         ch.content.len = k;
         int rc = gs_send(c, &ch.base);
@@ -1106,7 +1112,8 @@ static int h_stream_set(gs_call *c, const ProtobufCMessage *req, void *ud)
     rc = seal_tx_new(f->st, &tx);
     size_t off = 0;
     while (rc == 0 && off < n) {
-        Immudb__Schema__KeyValue kv = IMMUDB__SCHEMA__KEY_VALUE__INIT;
+        Immudb__Schema__KeyValue kv;
+        immudb__schema__key_value__init(&kv);
         for (int part = 0; part < 2 && rc == 0; part++) {
             if (n - off < 8 || n - off - 8 < seal_get_u64(all + off)) {
                 rc = SEAL_EPROTOCOL;
@@ -1197,7 +1204,8 @@ static int h_tx_scan(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__TxScanRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__TxList m = IMMUDB__SCHEMA__TX_LIST__INIT;
+    Immudb__Schema__TxList m;
+    immudb__schema__tx_list__init(&m);
     uint32_t limit = r->limit ? r->limit : 1000;
     m.txs = ar_alloc(&a, (limit + 1) * sizeof(void *));
     uint64_t last;
@@ -1247,7 +1255,8 @@ static int h_state(gs_call *c, const ProtobufCMessage *req, void *ud)
         }
     }
     FK_UNLOCK(f);
-    Immudb__Schema__ImmutableState m = IMMUDB__SCHEMA__IMMUTABLE_STATE__INIT;
+    Immudb__Schema__ImmutableState m;
+    immudb__schema__immutable_state__init(&m);
     m.db = f->db;
     m.txid = tx;
     m.txhash = ar_bin(&a, alh, 32);
@@ -1266,7 +1275,8 @@ static int h_login(gs_call *c, const ProtobufCMessage *req, void *ud)
     const Immudb__Schema__LoginRequest *r = (const void *)req;
     if (r->password.len != 6 || memcmp(r->password.data, "secret", 6) != 0)
         return gs_error(c, GW_UNAUTHENTICATED, "invalid user name or password");
-    Immudb__Schema__LoginResponse m = IMMUDB__SCHEMA__LOGIN_RESPONSE__INIT;
+    Immudb__Schema__LoginResponse m;
+    immudb__schema__login_response__init(&m);
     snprintf(f->token, sizeof(f->token), "tok-%.*s-defaultdb", (int)r->user.len,
              (const char *)r->user.data);
     snprintf(f->db, sizeof(f->db), "defaultdb");
@@ -1280,7 +1290,8 @@ static int h_use_db(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
     fk_server *f = ud;
     const Immudb__Schema__Database *r = (const void *)req;
-    Immudb__Schema__UseDatabaseReply m = IMMUDB__SCHEMA__USE_DATABASE_REPLY__INIT;
+    Immudb__Schema__UseDatabaseReply m;
+    immudb__schema__use_database_reply__init(&m);
     snprintf(f->token, sizeof(f->token), "tok-db-%s", r->databasename);
     snprintf(f->db, sizeof(f->db), "%s", r->databasename);
     m.token = f->token;
@@ -1289,7 +1300,8 @@ static int h_use_db(gs_call *c, const ProtobufCMessage *req, void *ud)
 
 static int h_empty_ok(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Google__Protobuf__Empty m = GOOGLE__PROTOBUF__EMPTY__INIT;
+    Google__Protobuf__Empty m;
+    google__protobuf__empty__init(&m);
     return gs_send(c, &m.base);
 }
 
@@ -1306,7 +1318,8 @@ static int h_open_session(gs_call *c, const ProtobufCMessage *req, void *ud)
     const Immudb__Schema__OpenSessionRequest *r = (const void *)req;
     if (r->password.len != 6 || memcmp(r->password.data, "secret", 6) != 0)
         return gs_error(c, GW_UNAUTHENTICATED, "invalid user name or password");
-    Immudb__Schema__OpenSessionResponse m = IMMUDB__SCHEMA__OPEN_SESSION_RESPONSE__INIT;
+    Immudb__Schema__OpenSessionResponse m;
+    immudb__schema__open_session_response__init(&m);
     snprintf(f->session, sizeof(f->session), "sess-%s", r->databasename);
     snprintf(f->db, sizeof(f->db), "%s", r->databasename);
     m.sessionid = f->session;
@@ -1344,7 +1357,8 @@ static int fk_intercept(gs_call *c, const gs_method *m, void *ud)
 /* ---------------------------------------------------------------- admin */
 static int h_server_info(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Immudb__Schema__ServerInfoResponse m = IMMUDB__SCHEMA__SERVER_INFO_RESPONSE__INIT;
+    Immudb__Schema__ServerInfoResponse m;
+    immudb__schema__server_info_response__init(&m);
     m.version = (char *)(uintptr_t)"fake-1.0";
     m.startedat = 1700000000;
     m.numtransactions = 42;
@@ -1378,7 +1392,8 @@ static int h_create_db(gs_call *c, const ProtobufCMessage *req, void *ud)
              st);
     if (strcmp(r->name, "defaultdb") == 0 && !r->ifnotexists)
         return gs_error(c, GW_ALREADY_EXISTS, "database already exists");
-    Immudb__Schema__CreateDatabaseResponse m = IMMUDB__SCHEMA__CREATE_DATABASE_RESPONSE__INIT;
+    Immudb__Schema__CreateDatabaseResponse m;
+    immudb__schema__create_database_response__init(&m);
     m.name = r->name;
     m.settings = r->settings;
     m.alreadyexisted = strcmp(r->name, "defaultdb") == 0;
@@ -1392,7 +1407,8 @@ static int h_update_db(gs_call *c, const ProtobufCMessage *req, void *ud)
     char st[200];
     fk_settings_str(st, sizeof(st), r->settings);
     snprintf(f->last_req, sizeof(f->last_req), "update %s %s", r->database, st);
-    Immudb__Schema__UpdateDatabaseResponse m = IMMUDB__SCHEMA__UPDATE_DATABASE_RESPONSE__INIT;
+    Immudb__Schema__UpdateDatabaseResponse m;
+    immudb__schema__update_database_response__init(&m);
     m.database = r->database;
     m.settings = r->settings;
     return gs_send(c, &m.base);
@@ -1401,10 +1417,14 @@ static int h_update_db(gs_call *c, const ProtobufCMessage *req, void *ud)
 static int h_db_settings(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
     fk_server *f = ud;
-    Immudb__Schema__DatabaseSettingsResponse m = IMMUDB__SCHEMA__DATABASE_SETTINGS_RESPONSE__INIT;
-    Immudb__Schema__DatabaseNullableSettings s = IMMUDB__SCHEMA__DATABASE_NULLABLE_SETTINGS__INIT;
-    Immudb__Schema__NullableUint32 hv = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
-    Immudb__Schema__NullableUint32 kl = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
+    Immudb__Schema__DatabaseSettingsResponse m;
+    immudb__schema__database_settings_response__init(&m);
+    Immudb__Schema__DatabaseNullableSettings s;
+    immudb__schema__database_nullable_settings__init(&s);
+    Immudb__Schema__NullableUint32 hv;
+    immudb__schema__nullable_uint32__init(&hv);
+    Immudb__Schema__NullableUint32 kl;
+    immudb__schema__nullable_uint32__init(&kl);
     hv.value = 1;
     kl.value = 1024;
     s.writetxheaderversion = &hv;
@@ -1416,12 +1436,16 @@ static int h_db_settings(gs_call *c, const ProtobufCMessage *req, void *ud)
 
 static int h_db_list(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Immudb__Schema__DatabaseListResponseV2 m = IMMUDB__SCHEMA__DATABASE_LIST_RESPONSE_V2__INIT;
-    Immudb__Schema__DatabaseInfo d1 = IMMUDB__SCHEMA__DATABASE_INFO__INIT,
-                                 d2 = IMMUDB__SCHEMA__DATABASE_INFO__INIT;
+    Immudb__Schema__DatabaseListResponseV2 m;
+    immudb__schema__database_list_response_v2__init(&m);
+    Immudb__Schema__DatabaseInfo d1, d2;
+    immudb__schema__database_info__init(&d1);
+    immudb__schema__database_info__init(&d2);
     Immudb__Schema__DatabaseInfo *dv[2] = {&d1, &d2};
-    Immudb__Schema__DatabaseNullableSettings s = IMMUDB__SCHEMA__DATABASE_NULLABLE_SETTINGS__INIT;
-    Immudb__Schema__NullableUint32 hv = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
+    Immudb__Schema__DatabaseNullableSettings s;
+    immudb__schema__database_nullable_settings__init(&s);
+    Immudb__Schema__NullableUint32 hv;
+    immudb__schema__nullable_uint32__init(&hv);
     hv.value = 0;
     s.writetxheaderversion = &hv;
     d1.name = (char *)(uintptr_t)"defaultdb";
@@ -1445,7 +1469,8 @@ static int h_db_op(gs_call *c, const ProtobufCMessage *req, void *ud)
     snprintf(f->last_req, sizeof(f->last_req), "%s %s", strrchr(p, '/') + 1, r->database);
     if (strcmp(r->database, "missing") == 0)
         return gs_error(c, GW_NOT_FOUND, "database does not exist");
-    Immudb__Schema__LoadDatabaseResponse m = IMMUDB__SCHEMA__LOAD_DATABASE_RESPONSE__INIT;
+    Immudb__Schema__LoadDatabaseResponse m;
+    immudb__schema__load_database_response__init(&m);
     m.database = r->database;
     return gs_send(c, &m.base);
 }
@@ -1490,11 +1515,14 @@ static int h_set_active(gs_call *c, const ProtobufCMessage *req, void *ud)
 
 static int h_list_users(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Immudb__Schema__UserList m = IMMUDB__SCHEMA__USER_LIST__INIT;
-    Immudb__Schema__User u = IMMUDB__SCHEMA__USER__INIT;
+    Immudb__Schema__UserList m;
+    immudb__schema__user_list__init(&m);
+    Immudb__Schema__User u;
+    immudb__schema__user__init(&u);
     Immudb__Schema__User *uv[1] = {&u};
-    Immudb__Schema__Permission p1 = IMMUDB__SCHEMA__PERMISSION__INIT,
-                               p2 = IMMUDB__SCHEMA__PERMISSION__INIT;
+    Immudb__Schema__Permission p1, p2;
+    immudb__schema__permission__init(&p1);
+    immudb__schema__permission__init(&p2);
     Immudb__Schema__Permission *pv[2] = {&p1, &p2};
     p1.database = (char *)(uintptr_t)"defaultdb";
     p1.permission = 2;
