@@ -396,8 +396,7 @@ static void test_admin(void)
 
     s = (seal_db_settings){.set = SEAL_DBS_MAX_TX_ENTRIES, .max_tx_entries = 99};
     CHECK_OK(seal_client_update_database(c, "olddb", &s, &got));
-    CHECK_STR(f.last_req,
-              "update olddb hv=0:0 keylen=0:0 entries=1:99 autoload=0:0 sync=0:0");
+    CHECK_STR(f.last_req, "update olddb hv=0:0 keylen=0:0 entries=1:99 autoload=0:0 sync=0:0");
     CHECK_INT(got.max_tx_entries, 99);
     char *name = NULL;
     CHECK_OK(seal_client_database_settings(c, &name, &got));

@@ -230,8 +230,8 @@ static void run_version(int version)
             }
             atomic_store(&f.tamper, FK_NONE);
             if (rc != SEAL_EVERIFY)
-                T_FAIL("tamper %s, call %d: rc %d (%s), expected SEAL_EVERIFY [%s]", kname[k],
-                       call, rc, seal_errname(rc), seal_client_last_error(c));
+                T_FAIL("tamper %s, call %d: rc %d (%s), expected SEAL_EVERIFY [%s]", kname[k], call,
+                       rc, seal_errname(rc), seal_client_last_error(c));
             if (getenv("CLIENT_TEST_VERBOSE"))
                 fprintf(stderr, "tamper %s call %d: %s\n", kname[k], call,
                         seal_client_last_error(c));
