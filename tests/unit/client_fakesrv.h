@@ -36,9 +36,10 @@ enum fk_tamper {
     FK_NONE = 0,
     FK_VALUE, /* a value byte (VerifiableGet) / an entry's value hash (the others) */
     FK_PROOF, /* a byte of the last linear proof term of the dual proof */
-    FK_TXHDR, /* the ts of every tx header in the answer */
+    FK_TXHDR, /* a field of every tx header in the answer (in turn) */
     FK_STATE, /* a byte of the CurrentState hash */
     FK_SIG,   /* a byte of every signature */
+    FK_STRIP, /* the dual proof left out */
 };
 
 /* ------------------------------------------------------- synthetic chain */
@@ -309,6 +310,8 @@ static void fk_tamper_vtx(fk_server *f, Immudb__Schema__VerifiableTx *vt, bool v
     int t = atomic_load(&f->tamper);
     if (t == FK_VALUE && value && vt->tx && vt->tx->n_entries)
         vt->tx->entries[0]->hvalue.data[0] ^= 0x01;
+    if (t == FK_STRIP)
+        vt->dualproof = NULL;
     if (t == FK_PROOF && vt->dualproof && vt->dualproof->linearproof &&
         vt->dualproof->linearproof->n_terms) {
         Immudb__Schema__LinearProof *lp = vt->dualproof->linearproof;
@@ -1673,6 +1676,8 @@ static seal_store *fk_open_store(const char *dir, int version)
 
 /* TLS context for the next fk_start (NULL: h2c). Not owned. */
 static cry_tls_ctx *fk_next_tls;
+/* The next fk_start sends no immudb-uuid header. */
+static bool fk_next_no_uuid;
 
 /* Starts the fake server over a new store in t_path(name) with tx header
  * |version|; |sign| makes it sign states (public key in f->pub_path). */
@@ -1698,7 +1703,8 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
     cfg.tls = fk_next_tls;
     CHECK_OK(gs_server_new(&f->s, &cfg));
     CHECK_OK(immu_service_register_all(f->s));
-    CHECK_OK(gs_server_add_header(f->s, "immudb-uuid", f->uuid));
+    if (!fk_next_no_uuid)
+        CHECK_OK(gs_server_add_header(f->s, "immudb-uuid", f->uuid));
     gs_server_set_interceptor(f->s, fk_intercept, f);
     static const struct {
         const char *name;

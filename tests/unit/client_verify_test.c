@@ -193,8 +193,8 @@ static void run_version(int version)
 
     /* ------------------------------------------------------- tampering */
     const char *spath = seal_client_state_path(c);
-    static const int kinds[] = {FK_VALUE, FK_PROOF, FK_TXHDR, FK_SIG};
-    static const char *kname[] = {"value", "proof", "txhdr", "sig"};
+    static const int kinds[] = {FK_VALUE, FK_PROOF, FK_TXHDR, FK_SIG, FK_STRIP};
+    static const char *kname[] = {"value", "proof", "txhdr", "sig", "strip"};
     for (size_t k = 0; k < SEAL_ARRAY_LEN(kinds); k++) {
         for (int call = 0; call < 7; call++) {
             char before[4096], after[4096];
