@@ -89,7 +89,11 @@ struct scan_acc {
 static int scan_cb(void *arg, const seal_entry *e)
 {
     struct scan_acc *a = arg;
-    int k = atoi((const char *)e->key + 1);
+    int k = e->key_len == 3 ? (e->key[1] - '0') * 10 + (e->key[2] - '0') : -1;
+    if (k < 0 || k >= NKEYS) {
+        a->bad = true;
+        return 1;
+    }
     if (a->n >= NKEYS) {
         a->bad = true;
         return 1;
