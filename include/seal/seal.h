@@ -1,0 +1,392 @@
+/* seal.h - libseal, the embedded verifiable storage engine.
+ *
+ * A store is a directory holding an append-only transaction log, a value
+ * log, a commit index, the append-only hash tree of every transaction's Alh
+ * and a key index. Transactions are immudb transactions: the same entry
+ * digests, per-tx Merkle tree, header hashes, Alh chain and proofs, bit for
+ * bit, for tx header versions 0 and 1 (docs/format.md, the formats spec).
+ *
+ * Conventions (seal_common.h): every function returns 0 or a negative
+ * SEAL_E* code; outputs are written only on success; each comment says who
+ * owns what is returned. After a failure, seal_last_error() gives a detail
+ * message for the calling thread (which tx, which file and offset, why).
+ *
+ * Thread safety: a seal_store may be used from any number of threads at
+ * once (commits are grouped). A seal_tx or seal_snap belongs to one thread
+ * at a time. */
+#ifndef SEAL_SEAL_H
+#define SEAL_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seal/seal_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEAL_HASH_LEN 32
+#define SEAL_MAX_TXMD_EXTRA 256
+
+typedef struct seal_store seal_store;
+typedef struct seal_tx seal_tx;
+typedef struct seal_snap seal_snap;
+
+/* Detail of the last failure of a libseal call in this thread ("" if none).
+ * Static per-thread buffer, valid until the next libseal call in this
+ * thread; never NULL; do not free. */
+SEAL_API const char *seal_last_error(void);
+
+/* ------------------------------------------------------------- options */
+typedef enum seal_durability {
+    /* A commit returns once its tx is on stable storage (fdatasync of every
+     * file of the group). The default. */
+    SEAL_DURABILITY_SYNC = 0,
+    /* Acknowledged before fsync; a crash (power loss, kernel panic) can lose
+     * the last txs. A process crash alone loses nothing that was acknowledged.
+     * What is on disk is always a consistent prefix of the history. */
+    SEAL_DURABILITY_NONE = 1,
+} seal_durability;
+
+typedef struct seal_options {
+    /* Tx header version for a new store: 0 (immudb <= 1.1, no KV metadata)
+     * or 1 (immudb >= 1.2, default). Fixed at creation and stored in the
+     * store's metadata file; when an existing store is opened, the stored
+     * version is used and a different requested version is ignored (with a
+     * warning in the log); seal_store_info reports the version in force. */
+    int tx_header_version;
+    /* Limits checked at commit (defaults 1024 entries, 1024-byte keys,
+     * 32 MiB values). Hard caps: 65535 entries for version 0 headers,
+     * 65535-byte keys, 2^31 - 1 byte values. */
+    uint32_t max_tx_entries;
+    uint32_t max_key_len;
+    uint32_t max_value_len;
+    /* Segment size of every log file (default 512 MiB, at least 4096). Fixed
+     * at creation like the header version; a record larger than a segment
+     * gets a segment of its own. */
+    uint64_t segment_size;
+    seal_durability durability;
+    /* Create the directory and an empty store if there is none (default 1). */
+    int create_if_missing;
+    /* Key index (LMDB) map size in bytes, 0 = the index default. */
+    uint64_t index_map_size;
+    /* fsync the key index (default 0: it is rebuilt from the log after a
+     * crash if it is behind, so syncing it buys nothing but latency). */
+    int index_sync;
+    /* Max txs applied to the index in one LMDB transaction (default 1024). */
+    uint32_t index_batch_txs;
+    /* Clock for tx timestamps and expiry, Unix seconds (NULL = wall clock).
+     * Timestamps never go backwards even if the clock does. For tests. */
+    int64_t (*clock)(void *arg);
+    void *clock_arg;
+} seal_options;
+
+/* Fills |o| with the defaults. */
+SEAL_API void seal_options_default(seal_options *o);
+
+/* Opens (or creates) the store in |dir|. |o| NULL = defaults. Recovers from
+ * a crash: a torn tail (a partly written last tx) is cut and the cut is
+ * logged; the commit index and hash tree files are repaired from the tx log;
+ * an index behind the log catches up in the background (commits are allowed
+ * meanwhile). Errors: SEAL_ENOTFOUND (no store and create_if_missing = 0),
+ * SEAL_ECORRUPT (data failed a check in a way that is not a torn tail:
+ * seal_last_error names the tx id, file and offset), SEAL_EBUSY (opened by
+ * another process), SEAL_EINVAL (bad options), SEAL_EIO, SEAL_ENOMEM.
+ * *out owned by the caller (seal_close). */
+SEAL_API int seal_open(const char *dir, const seal_options *o, seal_store **out);
+
+/* Waits for the commits in progress, stops the indexer (the index keeps
+ * what it has applied) and frees |s|. NULL is a no-op. Returns the first
+ * error met while closing (SEAL_EIO) or 0. */
+SEAL_API int seal_close(seal_store *s);
+
+typedef struct seal_store_info {
+    int tx_header_version;
+    uint32_t max_tx_entries, max_key_len, max_value_len;
+    uint64_t segment_size;
+    uint64_t committed_tx; /* last durable (or acknowledged) tx */
+    uint64_t indexed_tx;   /* last tx applied to the key index */
+} seal_store_info;
+SEAL_API int seal_store_info_get(seal_store *s, seal_store_info *out);
+
+/* ------------------------------------------------------------- metadata */
+/* KV metadata (immudb's, spec 1.1). Not allowed with header version 0. */
+typedef struct seal_kvmd {
+    int deleted;       /* logical delete (tombstone) */
+    int has_expires;   /* expires_at is set */
+    int64_t expires_at; /* Unix seconds; the entry is expired when now >= expires_at */
+    int non_indexable; /* not put in the key index */
+} seal_kvmd;
+
+/* Tx metadata (spec 1.2), version 1 only. */
+typedef struct seal_txmd {
+    uint64_t truncated_upto_tx; /* 0 = absent */
+    uint16_t extra_len;         /* 0 = absent */
+    uint8_t extra[SEAL_MAX_TXMD_EXTRA];
+} seal_txmd;
+
+/* A tx header (spec 3.1) and its Alh. */
+typedef struct seal_txhdr {
+    uint64_t id;
+    uint8_t prev_alh[SEAL_HASH_LEN];
+    int64_t ts;
+    uint32_t nentries;
+    uint8_t eh[SEAL_HASH_LEN];
+    uint64_t bl_tx_id;
+    uint8_t bl_root[SEAL_HASH_LEN];
+    int version;
+    seal_txmd md;
+    uint8_t alh[SEAL_HASH_LEN];
+} seal_txhdr;
+
+/* ---------------------------------------------------------- transactions */
+/* Starts an empty tx for |s|. *out owned by the caller (seal_tx_free), also
+ * after a commit. SEAL_ENOMEM. */
+SEAL_API int seal_tx_new(seal_store *s, seal_tx **out);
+SEAL_API void seal_tx_free(seal_tx *tx);
+
+/* Adds an entry; key and value are copied. |md| NULL = no metadata.
+ * SEAL_EINVAL: empty key; SEAL_ELIMIT: key or value longer than the store
+ * limit; SEAL_ETXTOOLARGE: the tx is full; SEAL_EUNSUPPORTED: KV metadata on
+ * a version 0 store; SEAL_ESTATE: the tx was already committed. The tx is
+ * unchanged on error. (Duplicate keys are refused at commit.) */
+SEAL_API int seal_tx_add(seal_tx *tx, const void *key, size_t key_len, const void *value,
+                         size_t value_len, const seal_kvmd *md);
+
+/* Sets the tx metadata (version 1 stores only, else SEAL_EUNSUPPORTED;
+ * SEAL_EINVAL if extra_len > 256). */
+SEAL_API int seal_tx_set_metadata(seal_tx *tx, const seal_txmd *md);
+
+/* Preconditions, checked atomically at commit against the latest version
+ * of the key as of the previous tx (immudb semantics: "exists" ignores
+ * deleted and expired versions; "not modified after" counts every version).
+ * SEAL_EINVAL: empty key or tx id 0; SEAL_ELIMIT: key too long. */
+SEAL_API int seal_tx_require_exists(seal_tx *tx, const void *key, size_t key_len);
+SEAL_API int seal_tx_require_absent(seal_tx *tx, const void *key, size_t key_len);
+SEAL_API int seal_tx_require_not_modified_after(seal_tx *tx, const void *key, size_t key_len,
+                                                uint64_t tx_id);
+
+/* Commits |tx| and fills |out| (may be NULL) with its header. Returns after
+ * the tx is durable (SEAL_DURABILITY_SYNC). Errors, with nothing written:
+ * SEAL_EINVAL (no entries), SEAL_EDUPLICATE (same key twice),
+ * SEAL_EPRECONDITION, SEAL_ESTATE (already committed, or the store refuses
+ * writes after an fsync failure: reopen it), SEAL_ENOSPACE / SEAL_EIO (the
+ * write failed; the store rolled back and stays usable), SEAL_ETIMEOUT (a tx
+ * with preconditions waited too long for the index after a reopen), SEAL_ECLOSED. */
+SEAL_API int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out);
+
+/* --------------------------------------------------------------- reads */
+/* One version of one key. Strings owned by the struct: seal_entry_clear. */
+typedef struct seal_entry {
+    uint8_t *key;
+    size_t key_len;
+    uint8_t *value; /* NULL when values were not requested */
+    size_t value_len;
+    uint64_t tx;       /* tx that wrote this version */
+    uint64_t revision; /* 1 = first version of the key */
+    seal_kvmd md;
+    uint8_t hval[SEAL_HASH_LEN];
+    uint64_t vloc; /* value location (for seal_value_read) */
+} seal_entry;
+SEAL_API void seal_entry_clear(seal_entry *e);
+/* Frees an array of |n| entries returned by history/scan. */
+SEAL_API void seal_entries_free(seal_entry *e, size_t n);
+
+/* Snapshots fix the tx they see: every read through one sees the same data.
+ * |since_tx| = wait until the index covers at least that tx (0 = the last
+ * committed tx at the time of the call); |no_wait| = take what the index has
+ * now; |timeout_ms| = how long to wait (0 = forever). SEAL_ETIMEOUT,
+ * SEAL_EINVAL (since_tx beyond the last committed tx). *out owned by the
+ * caller (seal_snap_end). */
+SEAL_API int seal_snap_begin(seal_store *s, uint64_t since_tx, int no_wait, uint32_t timeout_ms,
+                             seal_snap **out);
+SEAL_API void seal_snap_end(seal_snap *snap);
+/* The last tx visible in the snapshot. */
+SEAL_API uint64_t seal_snap_tx(const seal_snap *snap);
+
+/* Which version a get returns (at most one of at_tx, as_of_tx, revision set). */
+typedef struct seal_get_opts {
+    uint64_t at_tx;    /* the version written by exactly this tx */
+    uint64_t as_of_tx; /* the latest version as of this tx */
+    int64_t revision;  /* > 0: that revision; < 0: relative to the latest (-1 =
+                          the one before the latest) */
+    int no_values;     /* do not read the value */
+} seal_get_opts;
+
+/* Gets one version of |key|. Without at_tx / revision, a latest version that
+ * is deleted or expired is SEAL_ENOTFOUND (immudb semantics); at_tx and
+ * revision return the version as it is (check md). SEAL_ENOTFOUND,
+ * SEAL_ECORRUPT (the value does not match its hash), SEAL_EINVAL. Fills
+ * |out| (seal_entry_clear). |o| may be NULL. */
+SEAL_API int seal_snap_get(seal_snap *snap, const void *key, size_t key_len,
+                           const seal_get_opts *o, seal_entry *out);
+/* Same through a temporary snapshot waiting for |since_tx| (0 = every
+ * committed tx) with no timeout unless |no_wait|. */
+SEAL_API int seal_get(seal_store *s, const void *key, size_t key_len, const seal_get_opts *o,
+                      uint64_t since_tx, int no_wait, seal_entry *out);
+
+/* History of |key|: versions from |offset| (from the oldest, or from the
+ * newest when |desc|), at most |limit| (0 = all), deleted ones included.
+ * *out (seal_entries_free) may be NULL when *n = 0. SEAL_ENOTFOUND when the
+ * key has no version. */
+SEAL_API int seal_snap_history(seal_snap *snap, const void *key, size_t key_len,
+                               uint64_t offset, uint64_t limit, int desc, int with_values,
+                               seal_entry **out, size_t *n);
+
+typedef struct seal_scan_opts {
+    const void *prefix;
+    size_t prefix_len;
+    const void *seek_key; /* first key (NULL = from the start/end) */
+    size_t seek_len;
+    int seek_exclusive;
+    const void *end_key; /* last key (NULL = none) */
+    size_t end_len;
+    int end_inclusive;
+    int desc;
+    uint64_t limit;       /* 0 = no limit */
+    uint64_t as_of_tx;    /* 0 = the snapshot */
+    int include_deleted;  /* also return deleted / expired latest versions */
+    int with_values;
+} seal_scan_opts;
+/* Keys in byte order with their latest version as of the snapshot.
+ * |cb| returns 0 to continue, non-zero to stop (returned as is). Entries
+ * passed to cb are owned by the scan (valid during the call only). */
+typedef int (*seal_scan_cb)(void *arg, const seal_entry *e);
+SEAL_API int seal_snap_scan(seal_snap *snap, const seal_scan_opts *o, seal_scan_cb cb,
+                            void *arg);
+/* Number of live keys (not deleted, not expired) under |prefix|. */
+SEAL_API int seal_snap_count(seal_snap *snap, const void *prefix, size_t prefix_len,
+                             uint64_t *out);
+
+/* A tx as stored. Owned by the struct (seal_txinfo_free). */
+typedef struct seal_txentry {
+    uint8_t *key;
+    size_t key_len;
+    int has_md; /* md was given (even if empty) */
+    seal_kvmd md;
+    uint8_t md_bytes[16];
+    size_t md_len;
+    uint8_t hval[SEAL_HASH_LEN];
+    uint32_t vlen;
+    uint64_t vloc;
+    uint8_t *value; /* when requested */
+} seal_txentry;
+typedef struct seal_txinfo {
+    seal_txhdr hdr;
+    size_t n;
+    seal_txentry *entries;
+} seal_txinfo;
+/* Reads tx |id| (values too when |with_values|, each checked against its
+ * hash). SEAL_ENOTFOUND (no such tx), SEAL_ECORRUPT. *out owned by the
+ * caller (seal_txinfo_free). */
+SEAL_API int seal_tx_read(seal_store *s, uint64_t id, int with_values, seal_txinfo **out);
+SEAL_API void seal_txinfo_free(seal_txinfo *t);
+/* Reads the value at |vloc| of |vlen| bytes and checks H(value) == hval
+ * (SEAL_ECORRUPT if not). *out owned by the caller (seal_free); may be NULL
+ * for vlen 0. */
+SEAL_API int seal_value_read(seal_store *s, uint64_t vloc, uint32_t vlen,
+                             const uint8_t hval[SEAL_HASH_LEN], uint8_t **out);
+
+/* Waits until the index covers tx |tx| (timeout_ms 0 = forever). */
+SEAL_API int seal_index_wait(seal_store *s, uint64_t tx, uint32_t timeout_ms);
+/* Drops the key index and rebuilds it from the log in the background (or
+ * before returning when |wait|). Reads wait for it like after a reopen. */
+SEAL_API int seal_index_rebuild(seal_store *s, int wait);
+
+/* ------------------------------------------------------ state and proofs */
+/* Last committed tx and its Alh; (0, EMPTY) for an empty store. */
+SEAL_API int seal_state(seal_store *s, uint64_t *tx_id, uint8_t alh[SEAL_HASH_LEN]);
+/* The signed-state payload of spec 6.1: u32(len(db)) || db || u64(tx) || alh.
+ * Writes 44 + strlen(db) bytes to |out| if |cap| allows (else SEAL_ELIMIT),
+ * length in *len. */
+SEAL_API int seal_state_payload(const char *db, uint64_t tx_id,
+                                const uint8_t alh[SEAL_HASH_LEN], uint8_t *out, size_t cap,
+                                size_t *len);
+
+/* A list of hashes, owned by the struct that holds it. */
+typedef struct seal_hashes {
+    size_t n;
+    uint8_t (*h)[SEAL_HASH_LEN];
+} seal_hashes;
+
+/* DualProof (spec 5.3). Free with seal_dual_proof_free. */
+typedef struct seal_dual_proof {
+    seal_txhdr source, target;
+    seal_hashes inclusion;
+    seal_hashes consistency;
+    uint8_t target_bl_tx_alh[SEAL_HASH_LEN];
+    seal_hashes last_inclusion;
+    uint64_t linear_source, linear_target;
+    seal_hashes linear;
+    int has_advance;
+    seal_hashes advance_linear;
+    size_t advance_ninclusion;
+    seal_hashes *advance_inclusion;
+} seal_dual_proof;
+/* Dual proof between txs |s| <= |t| (both committed). SEAL_EINVAL,
+ * SEAL_ENOTFOUND. */
+SEAL_API int seal_dual_proof_build(seal_store *st, uint64_t s, uint64_t t, seal_dual_proof *out);
+SEAL_API void seal_dual_proof_free(seal_dual_proof *p);
+/* Client-side check (immudb's VerifyDualProof): 0 or SEAL_EVERIFY. */
+SEAL_API int seal_dual_proof_verify(const seal_dual_proof *p, uint64_t s, uint64_t t,
+                                    const uint8_t alh_s[SEAL_HASH_LEN],
+                                    const uint8_t alh_t[SEAL_HASH_LEN]);
+
+/* Linear proof from |s| to |t|: terms[0] = Alh(s), then inner hashes. */
+SEAL_API int seal_linear_proof_build(seal_store *st, uint64_t s, uint64_t t, seal_hashes *out);
+SEAL_API void seal_hashes_free(seal_hashes *h);
+
+/* Inclusion of the entry with |key| in tx |tx|'s Merkle tree (spec 2.2):
+ * leaf index, width, terms, and the entry digest it proves (checked against
+ * the header's Eh with seal_entry_proof_verify). SEAL_ENOTFOUND if the key
+ * is not in that tx. */
+typedef struct seal_entry_proof {
+    uint64_t leaf, width;
+    seal_hashes terms;
+    uint8_t digest[SEAL_HASH_LEN];
+} seal_entry_proof;
+SEAL_API int seal_entry_proof_build(seal_store *st, uint64_t tx, const void *key, size_t key_len,
+                                    seal_entry_proof *out);
+SEAL_API void seal_entry_proof_free(seal_entry_proof *p);
+/* 0 if |p| proves |digest| under |eh|, SEAL_EVERIFY if not. */
+SEAL_API int seal_entry_proof_verify(const seal_entry_proof *p,
+                                     const uint8_t digest[SEAL_HASH_LEN],
+                                     const uint8_t eh[SEAL_HASH_LEN]);
+/* Entry digest for a header version (spec 1.4). SEAL_EUNSUPPORTED for
+ * version 0 with metadata. */
+SEAL_API int seal_entry_digest(int version, const void *key, size_t key_len,
+                               const seal_kvmd *md, const uint8_t hval[SEAL_HASH_LEN],
+                               uint8_t out[SEAL_HASH_LEN]);
+/* Alh of a header (spec 3.3). */
+SEAL_API int seal_txhdr_alh(const seal_txhdr *h, uint8_t out[SEAL_HASH_LEN]);
+
+/* --------------------------------------------------------------- verify */
+typedef struct seal_verify_report {
+    uint64_t txs_checked;
+    uint64_t values_checked;
+    uint64_t bytes_checked;
+    /* first problem (when the result is SEAL_ECORRUPT) */
+    uint64_t bad_tx;   /* tx id (0 if the problem is not tied to a tx) */
+    char file[512];    /* path of the file */
+    uint64_t offset;   /* byte offset in that file */
+    char what[256];    /* what did not match */
+} seal_verify_report;
+/* Called every so often; return non-zero to stop (the verify returns that). */
+typedef int (*seal_verify_cb)(void *arg, uint64_t done_tx, uint64_t total_tx);
+
+/* Re-reads every tx and every value of an open store and recomputes every
+ * hash: value hashes, entry digests, Eh, inner hashes, the Alh chain, BlTxID
+ * and BlRoot against a freshly computed hash tree, every stored hash tree
+ * node, the commit index, and the key index entries of every tx.
+ * 0 when everything matches; SEAL_ECORRUPT with |rep| describing the first
+ * mismatch; SEAL_EIO. |cb| and |rep| may be NULL. */
+SEAL_API int seal_verify(seal_store *s, seal_verify_cb cb, void *arg, seal_verify_report *rep);
+/* Opens |dir| (recovery as seal_open, without creating), verifies, closes. */
+SEAL_API int seal_verify_dir(const char *dir, seal_verify_cb cb, void *arg,
+                             seal_verify_report *rep);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

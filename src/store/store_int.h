@@ -1,0 +1,208 @@
+/* store_int.h - internals of libseal's storage engine shared by the files of
+ * src/store/: the store object, the commit pipeline's request, helpers to
+ * read txs back from the logs, and the per-thread error detail. */
+#ifndef SEAL_STORE_INT_H
+#define SEAL_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "crypto/cry.h"
+#include "index/index.h"
+#include "log/log.h"
+#include "mtree/mtree.h"
+#include "seal/seal.h"
+
+#define STORE_META_FILE "seal.meta"
+#define STORE_META_SIZE 64
+#define STORE_META_MAGIC "SEALSTOR"
+#define STORE_FORMAT_VERSION 1
+#define STORE_MIN_SEGMENT 4096
+
+/* ------------------------------------------------------- error detail */
+/* Formats the thread's error detail and returns |rc|. */
+int st_err(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void st_err_clear(void);
+
+/* ----------------------------------------------------------- tx builder */
+enum { PRE_EXISTS = 1, PRE_ABSENT = 2, PRE_NOT_MODIFIED = 3 };
+
+struct tx_ent {
+    size_t koff; /* offsets into seal_tx.data */
+    size_t voff;
+    uint32_t klen;
+    uint32_t vlen;
+    uint8_t md_len;
+    uint8_t md[MT_MAX_KVMD_LEN];
+    bool has_md;
+    mt_kvmd kmd;
+};
+
+struct tx_pre {
+    int kind;
+    size_t koff;
+    uint32_t klen;
+    uint64_t tx_id;
+};
+
+struct seal_tx {
+    seal_store *s;
+    bool committed;
+    size_t n, cap;
+    struct tx_ent *e;
+    size_t npre, precap;
+    struct tx_pre *pre;
+    uint8_t *data;
+    size_t dlen, dcap;
+    bool has_txmd;
+    mt_txmd txmd;
+};
+
+/* ------------------------------------------------- commit pipeline */
+struct creq {
+    seal_tx *tx;
+    mt_hash *hval; /* per entry */
+    mt_hash eh;
+    int rc;
+    bool done;
+    mt_txhdr hdr; /* filled by the leader */
+    mt_hash alh;
+    size_t pre_fail; /* index of the failed precondition */
+    struct creq *next;
+};
+
+/* Keys written by recent txs, for precondition checks (see commit.c). */
+struct pmap_ent {
+    uint64_t h;
+    uint8_t *key; /* NULL = empty slot */
+    uint32_t klen;
+    uint64_t tx;
+    mt_kvmd md;
+};
+struct pmap {
+    struct pmap_ent *t;
+    size_t cap, count;
+};
+
+struct seal_store {
+    char *dir;
+    seal_options o;
+    int version;
+    uint64_t seg_size;
+    int lock_fd;
+    segf *txf, *valf, *cixf, *ahtf;
+    mt_nodestore ns;
+    mt_ahtree *aht; /* the leader's tree */
+
+    /* commit queue (mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct creq *q_head, *q_tail;
+    bool leader;
+    bool closing;
+    int poisoned; /* non-zero: refuse writes with this rc */
+    uint64_t groups_started, groups_done;
+    /* precondition map (touched by the leader only, flags under mu) */
+    struct pmap map;
+    bool map_on;
+    bool map_base_pending;
+    int pre_inflight; /* txs with preconditions between pre_prepare and done */
+    uint64_t map_base;
+    uint64_t map_pruned; /* entries with tx <= this were dropped: the index has them */
+    uint8_t *recbuf; /* leader scratch */
+    size_t recbuf_cap;
+    cixrec *cixbuf;
+    size_t cixbuf_cap;
+
+    /* published state (state_mu) */
+    pthread_mutex_t state_mu;
+    _Atomic uint64_t committed;
+    mt_hash committed_alh;
+    int64_t last_ts;
+    uint64_t vend;  /* value log end after the last committed tx */
+    uint64_t txend; /* tx log end after the last committed tx */
+
+    /* indexer (ix_mu) */
+    idx *ix;
+    pthread_t ix_thread;
+    bool ix_started;
+    pthread_mutex_t ix_mu;
+    pthread_cond_t ix_work;     /* to the indexer: there is work / stop */
+    pthread_cond_t ix_progress; /* from the indexer: indexed moved */
+    _Atomic uint64_t indexed;
+    bool ix_stop;
+    bool ix_rebuild; /* requested */
+    int ix_err;
+    int ix_readers; /* open idx snapshots */
+    char *ix_dir;
+};
+
+struct seal_snap {
+    seal_store *s;
+    idx_snap *is;
+    uint64_t tx;
+};
+
+/* ------------------------------------------------------- helpers */
+int64_t st_now(seal_store *s);
+/* Where a record/value of |n| bytes lands after position |cur| in a
+ * segmented file of |seg_size|: the writer's placement rule. */
+static inline uint64_t st_place(uint64_t cur, uint64_t n, uint64_t seg_size)
+{
+    uint64_t off = log_loc_off(cur);
+    if (n > 0 && off > 0 && off + n > seg_size)
+        return log_loc(log_loc_seg(cur) + 1, 0);
+    return cur;
+}
+static inline uint64_t st_loc_add(uint64_t loc, uint64_t n)
+{
+    return log_loc(log_loc_seg(loc), log_loc_off(loc) + n);
+}
+static inline int st_loc_cmp(uint64_t a, uint64_t b)
+{
+    return a < b ? -1 : a > b ? 1 : 0; /* seg in the high bits: plain order */
+}
+
+int st_read_cix(seal_store *s, uint64_t id, cixrec *out);
+/* Reads and checks tx |id|'s record: framing, id, Alh equal to the commit
+ * index's. |buf| receives the raw record (caller frees with seal_free), r
+ * is decoded (entries when |entries|). prev_alh filled from the index. */
+int st_read_tx(seal_store *s, uint64_t id, bool entries, txrec *r, uint8_t **buf);
+int st_read_value(seal_store *s, uint64_t vloc, uint32_t vlen, const mt_hash hval, uint8_t *out);
+uint64_t st_committed(seal_store *s);
+void st_kvmd_to_pub(const mt_kvmd *m, seal_kvmd *out);
+void st_hdr_to_pub(const mt_txhdr *h, const mt_hash alh, seal_txhdr *out);
+void st_hdr_from_pub(const seal_txhdr *in, mt_txhdr *h);
+bool st_expired(seal_store *s, const mt_kvmd *m);
+
+/* indexer.c */
+int st_indexer_start(seal_store *s);
+void st_indexer_stop(seal_store *s);
+void st_indexer_kick(seal_store *s);
+int st_index_open(seal_store *s, bool wipe);
+/* Waits until indexed >= tx (timeout_ms 0 = forever). */
+int st_index_wait(seal_store *s, uint64_t tx, uint32_t timeout_ms);
+int st_snap_begin_idx(seal_store *s, idx_snap **out);
+void st_snap_end_idx(seal_store *s, idx_snap *is);
+
+/* commit.c */
+void st_pmap_free(struct pmap *m);
+
+/* recovery.c */
+int st_recover(seal_store *s);
+/* Full check of one decoded tx record (see recovery.c). */
+struct tx_check {
+    uint64_t vpos;     /* in: where the first value must be; out: past the last */
+    bool check_values; /* read and hash every value */
+    bool torn;         /* out: a value lies past the end of the value log */
+    const char *why;   /* out: what failed */
+    uint64_t bad_vloc; /* out: location of the failing value (when a value failed) */
+    bool bad_value;
+};
+int st_check_tx(seal_store *s, const txrec *r, const mt_hash prev_alh, const mt_hash bl_root,
+                struct tx_check *c);
+
+#endif
