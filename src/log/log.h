@@ -76,6 +76,8 @@ int segf_flush(segf *f);
 /* Flush, then fdatasync the last segment (earlier ones were synced when the
  * writer left them). */
 int segf_sync(segf *f);
+/* Has an fdatasync of this file failed since it was opened? */
+bool segf_sync_error(const segf *f);
 /* Drops everything from |loc| on: truncates that segment, removes later
  * segments, fsyncs. Buffered bytes are discarded. */
 int segf_truncate(segf *f, uint64_t loc);
@@ -88,8 +90,8 @@ uint64_t segf_written(const segf *f);
  * any segmented file, writes fail with |err| (SEAL_EIO or SEAL_ENOSPC);
  * bytes < 0 disables. */
 void segf_fail_after(long long bytes, int err);
-/* Make the next |n| fdatasync calls fail (tests). */
-void segf_fail_sync(int n);
+/* Make the |nth| fdatasync from now fail (1 = the next one; 0 disables). Tests. */
+void segf_fail_sync(int nth);
 
 /* Fixed-size records of |recsize| bytes: the location of record |idx| when
  * each segment holds seg_size / recsize records. */

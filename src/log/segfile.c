@@ -46,6 +46,7 @@ struct segf {
     /* writer */
     int wfd; /* last segment, read-write; -1 when there is none */
     bool dirty;
+    bool sync_err; /* an fdatasync failed: the page cache may not match the disk */
     uint8_t *buf;
     size_t blen, bcap;
     uint64_t written;
@@ -89,6 +90,11 @@ const char *segf_dir(const segf *f)
 uint64_t segf_seg_size(const segf *f)
 {
     return f->seg_size;
+}
+
+bool segf_sync_error(const segf *f)
+{
+    return f->sync_err;
 }
 
 uint64_t segf_written(const segf *f)
@@ -147,10 +153,8 @@ static int full_pread(int fd, uint8_t *p, size_t n, uint64_t off)
 
 static int do_sync(int fd)
 {
-    if (atomic_load(&g_fail_sync) > 0) {
-        atomic_fetch_sub(&g_fail_sync, 1);
+    if (atomic_load(&g_fail_sync) > 0 && atomic_fetch_sub(&g_fail_sync, 1) == 1)
         return SEAL_EIO;
-    }
     if (fdatasync(fd) != 0) {
         SEAL_LOGE("log", "fdatasync failed: %s", strerror(errno));
         return SEAL_EIO;
@@ -520,8 +524,10 @@ int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
         /* leave the segment complete and durable before starting the next */
         if ((rc = segf_flush(f)) != 0)
             return rc;
-        if ((rc = do_sync(f->wfd)) != 0)
+        if ((rc = do_sync(f->wfd)) != 0) {
+            f->sync_err = true;
             return rc;
+        }
         if ((rc = new_segment(f)) != 0)
             return rc;
         cur = 0;
@@ -570,8 +576,10 @@ int segf_sync(segf *f)
         return rc;
     if (f->wfd < 0 || !f->dirty)
         return 0;
-    if ((rc = do_sync(f->wfd)) != 0)
+    if ((rc = do_sync(f->wfd)) != 0) {
+        f->sync_err = true;
         return rc;
+    }
     f->dirty = false;
     return 0;
 }
@@ -619,15 +627,19 @@ int segf_truncate(segf *f, uint64_t loc)
         rc = SEAL_EIO;
         goto out;
     }
-    if (off < f->lens[seg]) {
-        if (ftruncate(f->wfd, (off_t)off) != 0) {
-            rc = errno_rc(errno);
-            goto out;
-        }
-        pthread_mutex_lock(&f->mu);
-        f->lens[seg] = off;
-        pthread_mutex_unlock(&f->mu);
+    /* always: a failed write may have left bytes past what we counted */
+    struct stat st;
+    if (fstat(f->wfd, &st) != 0) {
+        rc = SEAL_EIO;
+        goto out;
     }
+    if ((uint64_t)st.st_size != off && ftruncate(f->wfd, (off_t)off) != 0) {
+        rc = errno_rc(errno);
+        goto out;
+    }
+    pthread_mutex_lock(&f->mu);
+    f->lens[seg] = off;
+    pthread_mutex_unlock(&f->mu);
     if (fsync(f->wfd) != 0) {
         rc = SEAL_EIO;
         goto out;

@@ -556,19 +556,23 @@ static void run_group(seal_store *s, struct creq *g, bool map_on)
         st_snap_end_idx(s, snap);
     seal_free(ents);
     if (rc == 0 && nc > 0) {
-        if ((rc = sync_or_flush(s, s->valf)) != 0 || (rc = sync_or_flush(s, s->txf)) != 0 ||
-            (rc = sync_or_flush(s, s->ahtf)) != 0) {
+        /* writes first (a failure rolls back), then the fdatasyncs */
+        if ((rc = segf_flush(s->valf)) == 0 && (rc = segf_flush(s->txf)) == 0 &&
+            (rc = segf_flush(s->ahtf)) == 0 &&
+            ((rc = sync_or_flush(s, s->valf)) != 0 || (rc = sync_or_flush(s, s->txf)) != 0 ||
+             (rc = sync_or_flush(s, s->ahtf)) != 0))
             sync_failed = true;
-        } else {
-            for (size_t i = 0; i < nc && rc == 0; i++) {
-                uint8_t b[CIX_REC_SIZE];
-                cix_encode(b, &s->cixbuf[i]);
-                rc = segf_append(s->cixf, b, sizeof(b), NULL);
-            }
-            if (rc == 0 && (rc = sync_or_flush(s, s->cixf)) != 0)
-                sync_failed = true;
+        for (size_t i = 0; i < nc && rc == 0; i++) {
+            uint8_t b[CIX_REC_SIZE];
+            cix_encode(b, &s->cixbuf[i]);
+            rc = segf_append(s->cixf, b, sizeof(b), NULL);
         }
+        if (rc == 0 && (rc = segf_flush(s->cixf)) == 0 && (rc = sync_or_flush(s, s->cixf)) != 0)
+            sync_failed = true;
     }
+    if (segf_sync_error(s->valf) || segf_sync_error(s->txf) || segf_sync_error(s->ahtf) ||
+        segf_sync_error(s->cixf))
+        sync_failed = true;
     if (rc != 0) {
         const char *what = seal_strerror(rc);
         SEAL_LOGE("store", "commit of txs %llu..%llu failed: %s; rolling back",

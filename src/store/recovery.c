@@ -378,15 +378,16 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
         memcpy(prev, MT_EMPTY_HASH, 32);
     }
     uint64_t id = d + 1;
+    uint64_t scan = pos; /* pos: end of the last good record; scan: where to read next */
     for (;;) {
-        uint32_t seg = log_loc_seg(pos);
-        uint64_t off = log_loc_off(pos);
+        uint32_t seg = log_loc_seg(scan);
+        uint64_t off = log_loc_off(scan);
         if (seg >= segf_nsegs(s->txf))
             break;
         uint64_t slen = segf_seg_len(s->txf, seg);
         if (off >= slen) {
             if (seg + 1 < segf_nsegs(s->txf)) {
-                pos = log_loc(seg + 1, 0);
+                scan = log_loc(seg + 1, 0);
                 continue;
             }
             break;
@@ -397,7 +398,7 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
             torn = "partial record header";
             break;
         }
-        if ((rc = segf_read(s->txf, pos, head, 8)) != 0)
+        if ((rc = segf_read(s->txf, scan, head, 8)) != 0)
             goto out;
         uint32_t len = txrec_peek_len(head);
         const char *why = NULL;
@@ -412,6 +413,9 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
         } else if (len > avail) {
             torn = "partial record";
             break;
+        } else if (scan != st_place(pos, len, segf_seg_size(s->txf))) {
+            invalid = true;
+            why = "record is not where the writer puts it";
         } else {
             if (len > cap) {
                 seal_free(buf);
@@ -422,7 +426,7 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
                     goto out;
                 }
             }
-            if ((rc = segf_read(s->txf, pos, buf, len)) != 0)
+            if ((rc = segf_read(s->txf, scan, buf, len)) != 0)
                 goto out;
             rc = txrec_decode(buf, len, &r, true, &why);
             if (rc == SEAL_ECORRUPT) {
@@ -457,16 +461,16 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
         if (invalid) {
             txrec_free(&r);
             bool zero = false;
-            uint64_t after = st_loc_add(pos, len);
+            uint64_t after = st_loc_add(scan, len);
             bool at_end = len > 0 && len == avail && seg + 1 >= segf_nsegs(s->txf);
-            if ((rc = zero_from(s->txf, len ? after : pos, &zero)) != 0)
+            if ((rc = zero_from(s->txf, len ? after : scan, &zero)) != 0)
                 goto out;
             if (at_end || zero) {
                 torn = why;
                 rc = 0;
                 break;
             }
-            seg_path(s->txf, pos, path, sizeof(path));
+            seg_path(s->txf, scan, path, sizeof(path));
             rc = st_err(SEAL_ECORRUPT, "tx %llu: %s (%s offset %llu), and more data follows",
                         (unsigned long long)id, why ? why : "invalid record", path,
                         (unsigned long long)off);
@@ -474,7 +478,7 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
         }
         /* complete and valid: keep it */
         uint8_t cb[CIX_REC_SIZE];
-        cixrec nc = {.id = id, .txloc = pos, .vend = ck.vpos, .size = len};
+        cixrec nc = {.id = id, .txloc = scan, .vend = ck.vpos, .size = len};
         memcpy(nc.alh, r.alh, 32);
         cix_encode(cb, &nc);
         s->last_ts = r.hdr.ts;
@@ -485,7 +489,8 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
             goto out;
         memcpy(prev, nc.alh, 32);
         vpos = ck.vpos;
-        pos = st_loc_add(pos, len);
+        pos = st_loc_add(scan, len);
+        scan = pos;
         id++;
         kept++;
     }

@@ -1,0 +1,219 @@
+/* store_fault_test.c - failed writes: a write that fails part way (fault
+ * injection in the segmented-file layer, at many byte budgets) fails the
+ * commit cleanly, leaves every file byte for byte as before, and the store
+ * keeps working; a failed fdatasync makes the store refuse writes until it
+ * is reopened, and the reopened store is consistent; a real file-size limit
+ * (RLIMIT_FSIZE in a child process) gives SEAL_ENOSPACE and a consistent
+ * store. */
+#include "testlib.h"
+
+#include "seal/seal.h"
+#include "log/log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void hash_dir(const char *dir, char out[65])
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && find . -type f ! -path './index/*' | LC_ALL=C sort | "
+             "while read f; do echo \"$f\"; cat \"$f\"; done | sha256sum",
+             dir);
+    FILE *p = popen(cmd, "r");
+    out[0] = 0;
+    if (!p || fscanf(p, "%64s", out) != 1)
+        T_FAIL("hash_dir");
+    if (p)
+        pclose(p);
+}
+
+static int commit_n(seal_store *s, int t, size_t vlen, seal_txhdr *h)
+{
+    static uint8_t val[70000];
+    for (size_t i = 0; i < sizeof(val); i++)
+        val[i] = (uint8_t)(i ^ (size_t)t);
+    seal_tx *tx;
+    int rc = seal_tx_new(s, &tx);
+    for (int e = 0; e < 3 && rc == 0; e++) {
+        char k[32];
+        snprintf(k, sizeof(k), "key-%d-%d", t, e);
+        rc = seal_tx_add(tx, k, strlen(k), val, vlen, NULL);
+    }
+    if (rc == 0)
+        rc = seal_tx_commit(s, tx, h);
+    seal_tx_free(tx);
+    return rc;
+}
+
+static void test_write_failures(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", t_path("wf"));
+    seal_options o;
+    seal_options_default(&o);
+    o.segment_size = 8192;
+    seal_store *s;
+    CHECK_OK(seal_open(dir, &o, &s));
+    seal_txhdr h;
+    int t = 0;
+    for (; t < 10; t++)
+        CHECK_OK(commit_n(s, t, 1000, &h));
+    long long budgets[] = {0, 1, 31, 100, 199, 200, 201, 500, 700, 900, 1000, 2999, 3000, 3001,
+                           3100, 4000, 5000, 6000, 7000, 8000, 8191, 8192, 8193, 9000, 9100};
+    int cases = 0;
+    for (size_t b = 0; b < SEAL_ARRAY_LEN(budgets); b++) {
+        for (int big = 0; big < 2; big++) {
+            size_t vlen = big ? 3000 : 200;
+            uint64_t st0, st1;
+            uint8_t alh0[32], alh1[32];
+            char h0[65], h1[65];
+            CHECK_OK(seal_state(s, &st0, alh0));
+            hash_dir(dir, h0);
+            segf_fail_after(budgets[b], b % 2 ? SEAL_ENOSPACE : SEAL_EIO);
+            int rc = commit_n(s, 1000 + t, vlen, &h);
+            segf_fail_after(-1, 0);
+            if (rc == 0) { /* the budget covered every byte of this commit */
+                CHECK_INT(h.id, st0 + 1);
+                t++;
+                continue;
+            }
+            if (rc != SEAL_ENOSPACE && rc != SEAL_EIO) {
+                T_FAIL("budget %lld: commit gave %s", budgets[b], t_errstr(rc));
+                continue;
+            }
+            CHECK(strstr(seal_last_error(), "nothing was written") != NULL);
+            CHECK_OK(seal_state(s, &st1, alh1));
+            CHECK_INT(st1, st0);
+            CHECK_MEM(alh1, alh0, 32);
+            hash_dir(dir, h1);
+            if (strcmp(h0, h1) != 0)
+                T_FAIL("budget %lld (%zu-byte values): files changed after a failed commit",
+                       budgets[b], vlen);
+            /* the store keeps working */
+            CHECK_OK(commit_n(s, t++, vlen, &h));
+            CHECK_INT(h.id, st0 + 1);
+            cases++;
+        }
+    }
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    uint64_t st;
+    uint8_t alh[32];
+    CHECK_OK(seal_state(s, &st, alh));
+    seal_close(s);
+    CHECK_OK(seal_open(dir, &o, &s));
+    uint64_t st2;
+    uint8_t alh2[32];
+    CHECK_OK(seal_state(s, &st2, alh2));
+    CHECK_INT(st2, st);
+    CHECK_MEM(alh2, alh, 32);
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    seal_close(s);
+    fprintf(stderr, "  %d failed writes\n", cases);
+    CHECK(cases >= 25);
+}
+
+static void test_sync_failure(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", t_path("sf"));
+    seal_store *s;
+    CHECK_OK(seal_open(dir, NULL, &s));
+    seal_txhdr h;
+    for (int t = 0; t < 5; t++)
+        CHECK_OK(commit_n(s, t, 100, &h));
+    for (int which = 1; which <= 4; which++) {
+        segf_fail_sync(which); /* value log, tx log, hash tree, commit index */
+        int rc = commit_n(s, 100 + which, 100, &h);
+        segf_fail_sync(0);
+        CHECK_ERR(rc, SEAL_EIO);
+        CHECK_ERR(commit_n(s, 200 + which, 100, &h), SEAL_ESTATE);
+        seal_close(s);
+        CHECK_OK(seal_open(dir, NULL, &s));
+        uint64_t st;
+        uint8_t alh[32];
+        CHECK_OK(seal_state(s, &st, alh));
+        CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+        CHECK_OK(commit_n(s, 300 + which, 100, &h));
+        CHECK_INT(h.id, st + 1);
+    }
+    seal_close(s);
+}
+
+/* A real EFBIG from the kernel, in a child with a file size limit. */
+static void test_rlimit_fsize(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", t_path("rl"));
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {300 * 1024, 300 * 1024};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        seal_options o;
+        seal_options_default(&o);
+        o.segment_size = 4 << 20;
+        seal_store *s;
+        if (seal_open(dir, &o, &s) != 0)
+            _exit(10);
+        seal_txhdr h;
+        uint64_t last_ok = 0;
+        int rc = 0, t;
+        for (t = 0; t < 100; t++) {
+            rc = commit_n(s, t, 20000, &h);
+            if (rc)
+                break;
+            last_ok = h.id;
+        }
+        int first_err = rc;
+        /* a small tx still fits */
+        int rc2 = commit_n(s, 999, 10, &h);
+        if (rc2 == 0)
+            last_ok = h.id;
+        char line[100];
+        int n = snprintf(line, sizeof(line), "%d %d %llu\n", first_err, rc2,
+                         (unsigned long long)last_ok);
+        if (write(p[1], line, (size_t)n) != n)
+            _exit(11);
+        seal_close(s);
+        _exit(0);
+    }
+    close(p[1]);
+    char buf[100] = {0};
+    ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    int e1 = 0, e2 = 0;
+    unsigned long long last = 0;
+    CHECK(n > 0 && sscanf(buf, "%d %d %llu", &e1, &e2, &last) == 3);
+    CHECK_INT(e1, SEAL_ENOSPACE);
+    CHECK_INT(e2, 0);
+    CHECK(last > 3);
+    seal_store *s;
+    CHECK_OK(seal_open(dir, NULL, &s));
+    uint64_t stx;
+    uint8_t alh[32];
+    CHECK_OK(seal_state(s, &stx, alh));
+    CHECK_INT(stx, last);
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    seal_close(s);
+}
+
+int main(void)
+{
+    t_init();
+    seal_log_set_level(SEAL_LOG_WARN);
+    RUN(test_write_failures);
+    RUN(test_sync_failure);
+    RUN(test_rlimit_fsize);
+    return t_done();
+}
