@@ -60,6 +60,21 @@ __attribute__((format(printf, 3, 4))) static int fail(int rc, int grpc, const ch
     return rc;
 }
 
+int sdb_fail(int rc, int grpc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_err.msg, sizeof(g_err.msg), fmt, ap);
+    va_end(ap);
+    g_err.grpc = grpc;
+    return rc;
+}
+
+void sdb_err_clear(void)
+{
+    err_clear();
+}
+
 #define MSG_IA "illegal arguments"
 #define MSG_IS "illegal state"
 #define MSG_KNF "key not found"

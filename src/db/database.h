@@ -47,10 +47,15 @@
 #define SDB_GRPC_PERMISSION_DENIED 7
 #define SDB_GRPC_FAILED_PRECONDITION 9
 
+#define SDB_GRPC_UNIMPLEMENTED 12
+
 /* The message and gRPC code of the last failure in this thread ("" and 0
  * after a success). Never NULL; static per-thread storage. */
 const char *sdb_errmsg(void);
 int sdb_errgrpc(void);
+/* Sets this thread's error (used by the catalog); returns |rc|. */
+int sdb_fail(int rc, int grpc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sdb_err_clear(void);
 
 typedef struct sdb sdb;
 
