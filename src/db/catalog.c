@@ -13,15 +13,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSG_NOT_EXISTS "database does not exist"
-#define MSG_RESERVED "database is reserved"
+#define MSG_NOT_EXISTS  "database does not exist"
+#define MSG_RESERVED    "database is reserved"
 #define CREATING_PREFIX ".creating-"
-#define DELETED_PREFIX ".deleted-"
+#define DELETED_PREFIX  ".deleted-"
 
 /* ------------------------------------------------------------ settings */
 /* Name (immudb's JSON name), kind, permanence, whether SealDB applies it,
  * and immudb's server default. */
-#define F_(name, isb, isf, perm, appl, def) {{name, isb, isf, perm, appl}, def}
+#define F_(name, isb, isf, perm, appl, def)                                                        \
+    {                                                                                              \
+        {name, isb, isf, perm, appl}, def                                                          \
+    }
 static const struct {
     dbcat_setting_info info;
     double def;
@@ -31,7 +34,8 @@ static const struct {
     [DBS_PRIMARY_PORT] = F_("masterPort", false, false, false, false, 0),
     [DBS_SYNC_ACKS] = F_("syncAcks", false, false, false, false, 0),
     [DBS_PREFETCH_TX_BUFFER_SIZE] = F_("prefetchTxBufferSize", false, false, false, false, 0),
-    [DBS_REPLICATION_COMMIT_CONCURRENCY] = F_("replicationCommitConcurrency", false, false, false, false, 0),
+    [DBS_REPLICATION_COMMIT_CONCURRENCY] =
+        F_("replicationCommitConcurrency", false, false, false, false, 0),
     [DBS_ALLOW_TX_DISCARDING] = F_("allowTxDiscarding", true, false, false, false, 0),
     [DBS_SKIP_INTEGRITY_CHECK] = F_("skipIntegrityCheck", true, false, false, false, 0),
     [DBS_WAIT_FOR_INDEXING] = F_("waitForIndexing", true, false, false, false, 0),
@@ -45,7 +49,8 @@ static const struct {
     [DBS_TX_LOG_CACHE_SIZE] = F_("txLogCacheSize", false, false, false, false, 1000),
     [DBS_VLOG_MAX_OPENED_FILES] = F_("vLogMaxOpenedFiles", false, false, false, false, 10),
     [DBS_TX_LOG_MAX_OPENED_FILES] = F_("txLogMaxOpenedFiles", false, false, false, false, 10),
-    [DBS_COMMIT_LOG_MAX_OPENED_FILES] = F_("commitLogMaxOpenedFiles", false, false, false, false, 10),
+    [DBS_COMMIT_LOG_MAX_OPENED_FILES] =
+        F_("commitLogMaxOpenedFiles", false, false, false, false, 10),
     [DBS_WRITE_TX_HEADER_VERSION] = F_("writeTxHeaderVersion", false, false, false, true, 1),
     [DBS_AUTOLOAD] = F_("autoload", true, false, false, true, 1),
     [DBS_READ_TX_POOL_SIZE] = F_("readTxPoolSize", false, false, false, false, 128),
@@ -56,25 +61,38 @@ static const struct {
     [DBS_VLOG_CACHE_SIZE] = F_("vLogCacheSize", false, false, false, false, 0),
     [DBS_EMBEDDED_VALUES] = F_("embeddedValues", true, false, true, false, 0),
     [DBS_PREALLOC_FILES] = F_("preallocFiles", true, false, true, false, 0),
-    [DBS_IDX_FLUSH_THRESHOLD] = F_("indexOptions.flushThreshold", false, false, false, false, 100000),
-    [DBS_IDX_SYNC_THRESHOLD] = F_("indexOptions.syncThreshold", false, false, false, false, 1000000),
+    [DBS_IDX_FLUSH_THRESHOLD] =
+        F_("indexOptions.flushThreshold", false, false, false, false, 100000),
+    [DBS_IDX_SYNC_THRESHOLD] =
+        F_("indexOptions.syncThreshold", false, false, false, false, 1000000),
     [DBS_IDX_CACHE_SIZE] = F_("indexOptions.cacheSize", false, false, false, false, 1 << 27),
     [DBS_IDX_MAX_NODE_SIZE] = F_("indexOptions.maxNodeSize", false, false, true, false, 4096),
-    [DBS_IDX_MAX_ACTIVE_SNAPSHOTS] = F_("indexOptions.maxActiveSnapshots", false, false, false, false, 100),
-    [DBS_IDX_RENEW_SNAP_ROOT_AFTER] = F_("indexOptions.renewSnapRootAfter", false, false, false, false, 1000),
+    [DBS_IDX_MAX_ACTIVE_SNAPSHOTS] =
+        F_("indexOptions.maxActiveSnapshots", false, false, false, false, 100),
+    [DBS_IDX_RENEW_SNAP_ROOT_AFTER] =
+        F_("indexOptions.renewSnapRootAfter", false, false, false, false, 1000),
     [DBS_IDX_COMPACTION_THLD] = F_("indexOptions.compactionThld", false, false, false, false, 2),
-    [DBS_IDX_DELAY_DURING_COMPACTION] = F_("indexOptions.delayDuringCompaction", false, false, false, false, 10),
-    [DBS_IDX_NODES_LOG_MAX_OPENED_FILES] = F_("indexOptions.nodesLogMaxOpenedFiles", false, false, false, false, 10),
-    [DBS_IDX_HISTORY_LOG_MAX_OPENED_FILES] = F_("indexOptions.historyLogMaxOpenedFiles", false, false, false, false, 1),
-    [DBS_IDX_COMMIT_LOG_MAX_OPENED_FILES] = F_("indexOptions.commitLogMaxOpenedFiles", false, false, false, false, 1),
-    [DBS_IDX_FLUSH_BUFFER_SIZE] = F_("indexOptions.flushBufferSize", false, false, false, false, 4096),
-    [DBS_IDX_CLEANUP_PERCENTAGE] = F_("indexOptions.cleanupPercentage", false, true, false, false, 0),
+    [DBS_IDX_DELAY_DURING_COMPACTION] =
+        F_("indexOptions.delayDuringCompaction", false, false, false, false, 10),
+    [DBS_IDX_NODES_LOG_MAX_OPENED_FILES] =
+        F_("indexOptions.nodesLogMaxOpenedFiles", false, false, false, false, 10),
+    [DBS_IDX_HISTORY_LOG_MAX_OPENED_FILES] =
+        F_("indexOptions.historyLogMaxOpenedFiles", false, false, false, false, 1),
+    [DBS_IDX_COMMIT_LOG_MAX_OPENED_FILES] =
+        F_("indexOptions.commitLogMaxOpenedFiles", false, false, false, false, 1),
+    [DBS_IDX_FLUSH_BUFFER_SIZE] =
+        F_("indexOptions.flushBufferSize", false, false, false, false, 4096),
+    [DBS_IDX_CLEANUP_PERCENTAGE] =
+        F_("indexOptions.cleanupPercentage", false, true, false, false, 0),
     [DBS_IDX_MAX_BULK_SIZE] = F_("indexOptions.maxBulkSize", false, false, false, false, 1),
-    [DBS_IDX_BULK_PREPARATION_TIMEOUT] = F_("indexOptions.bulkPreparationTimeout", false, false, false, false, 20),
+    [DBS_IDX_BULK_PREPARATION_TIMEOUT] =
+        F_("indexOptions.bulkPreparationTimeout", false, false, false, false, 20),
     [DBS_AHT_SYNC_THRESHOLD] = F_("ahtOptions.syncThreshold", false, false, false, false, 100000),
-    [DBS_AHT_WRITE_BUFFER_SIZE] = F_("ahtOptions.writeBufferSize", false, false, false, false, 1 << 24),
+    [DBS_AHT_WRITE_BUFFER_SIZE] =
+        F_("ahtOptions.writeBufferSize", false, false, false, false, 1 << 24),
     [DBS_RETENTION_PERIOD] = F_("retentionPeriod", false, false, false, false, 0),
-    [DBS_TRUNCATION_FREQUENCY] = F_("truncationFrequency", false, false, false, false, 24.0 * 3600 * 1000),
+    [DBS_TRUNCATION_FREQUENCY] =
+        F_("truncationFrequency", false, false, false, false, 24.0 * 3600 * 1000),
 };
 #undef F_
 
@@ -97,7 +115,7 @@ static void settings_default(dbcat_settings *s, int version)
  * plus what SealDB does not offer. */
 static int settings_validate(const char *db, const double *v, const dbcat_update *u)
 {
-#define IA(...) sdb_fail(SEAL_EINVAL, SDB_GRPC_INVALID_ARGUMENT, "illegal arguments: " __VA_ARGS__)
+#define IA(...)   sdb_fail(SEAL_EINVAL, SDB_GRPC_INVALID_ARGUMENT, "illegal arguments: " __VA_ARGS__)
 #define NOT(what) sdb_fail(SEAL_EUNSUPPORTED, SDB_GRPC_UNIMPLEMENTED, "%s is not supported", what)
     if (v[DBS_REPLICA] != 0)
         return NOT("replication (replica databases)");
@@ -264,8 +282,9 @@ static char *settings_encode(const dbcat_settings *s, size_t *len)
     pos += (size_t)snprintf(b + pos, cap - pos, "sealdb-settings=1\n");
     for (int f = 0; f < DBS_NFIELDS; f++)
         pos += (size_t)snprintf(b + pos, cap - pos, "%s=%.17g\n", FIELDS[f].info.name, s->v[f]);
-    pos += (size_t)snprintf(b + pos, cap - pos, "createdBy=%s\ncreatedAt=%lld\nupdatedBy=%s\n"
-                                                "updatedAt=%lld\n",
+    pos += (size_t)snprintf(b + pos, cap - pos,
+                            "createdBy=%s\ncreatedAt=%lld\nupdatedBy=%s\n"
+                            "updatedAt=%lld\n",
                             s->created_by, (long long)s->created_at, s->updated_by,
                             (long long)s->updated_at);
     SEAL_ASSERT(pos < cap);
@@ -316,13 +335,12 @@ static void settings_decode(dbcat_settings *s, const uint8_t *p, size_t n)
     }
 }
 
-
 /* ---------------------------------------------------------- the catalog */
 struct dbent {
     char name[SDB_NAME_MAX + 1];
     dbcat_settings set;
-    sdb *db;   /* NULL = not loaded */
-    int refs;  /* users in flight */
+    sdb *db;      /* NULL = not loaded */
+    int refs;     /* users in flight */
     bool busy;    /* being loaded, unloaded or deleted */
     bool closing; /* unload waiting for its users: no new ones */
 };

@@ -26,9 +26,9 @@
 
 #include "db/database.h"
 
-#define DBCAT_SYSTEMDB "systemdb"
-#define DBCAT_DEFAULTDB "defaultdb"
-#define DBCAT_KEY_PREFIX_USER 0x01     /* immudb KeyPrefixUser */
+#define DBCAT_SYSTEMDB            "systemdb"
+#define DBCAT_DEFAULTDB           "defaultdb"
+#define DBCAT_KEY_PREFIX_USER     0x01 /* immudb KeyPrefixUser */
 #define DBCAT_KEY_PREFIX_SETTINGS 0x02 /* immudb KeyPrefixDBSettings */
 
 /* ------------------------------------------------------------ settings */
@@ -88,8 +88,8 @@ typedef enum dbcat_field {
     DBS_AHT_SYNC_THRESHOLD,
     DBS_AHT_WRITE_BUFFER_SIZE,
     /* truncationSettings (retention is refused: truncation is not offered) */
-    DBS_RETENTION_PERIOD,      /* ms */
-    DBS_TRUNCATION_FREQUENCY,  /* ms */
+    DBS_RETENTION_PERIOD,     /* ms */
+    DBS_TRUNCATION_FREQUENCY, /* ms */
     DBS_NFIELDS
 } dbcat_field;
 
@@ -128,8 +128,8 @@ typedef struct dbcat_options {
     int default_tx_header_version;
     /* Server-wide durability (immudb's "synced"): default SYNC. */
     seal_durability durability;
-    uint32_t max_result_size; /* 0 = 2500 */
-    const cry_key *signer;    /* borrowed, may be NULL */
+    uint32_t max_result_size;    /* 0 = 2500 */
+    const cry_key *signer;       /* borrowed, may be NULL */
     int64_t (*clock)(void *arg); /* NULL = wall clock (tests) */
     void *clock_arg;
     uint64_t index_map_size; /* 0 = the engine default */

@@ -32,7 +32,7 @@ int sdb_errgrpc(void)
  * immudb tells them apart: "key not found" is skipped by scans and is
  * accepted by some existence checks, the other two are not. */
 #define RC_EXPIRED (-1001) /* key not found: expired entry */
-#define RC_TXNF (-1002)    /* tx not found */
+#define RC_TXNF    (-1002) /* tx not found */
 
 static bool is_knf(int rc)
 {
@@ -75,19 +75,19 @@ void sdb_err_clear(void)
     err_clear();
 }
 
-#define MSG_IA "illegal arguments"
-#define MSG_IS "illegal state"
-#define MSG_KNF "key not found"
+#define MSG_IA      "illegal arguments"
+#define MSG_IS      "illegal state"
+#define MSG_KNF     "key not found"
 #define MSG_EXPIRED "key not found: expired entry"
-#define MSG_TXNF "tx not found"
+#define MSG_TXNF    "tx not found"
 #define MSG_MD_UNSUPPORTED                                                                         \
-    "metadata is unsupported when in 1.1 compatibility mode, do not use metadata-related "       \
+    "metadata is unsupported when in 1.1 compatibility mode, do not use metadata-related "         \
     "features such as expiration and logical deletion"
-#define MSG_DUP_KEYS "duplicated keys are not supported in single batch transaction"
-#define MSG_RES_LIMIT "key resolution limit reached. It may be due to cyclic references"
+#define MSG_DUP_KEYS   "duplicated keys are not supported in single batch transaction"
+#define MSG_RES_LIMIT  "key resolution limit reached. It may be due to cyclic references"
 #define MSG_REF_IS_REF "referenced key cannot be a reference"
-#define MSG_FINAL_KEY "final key cannot be converted into a reference"
-#define MSG_NOWAIT "no wait operation must be self-contained: illegal arguments"
+#define MSG_FINAL_KEY  "final key cannot be converted into a reference"
+#define MSG_NOWAIT     "no wait operation must be self-contained: illegal arguments"
 
 static int fail_ia(void)
 {
@@ -671,10 +671,10 @@ static int add_preconds(sdb *db, seal_tx *tx, const sdb_precond *pre, size_t npr
         uint8_t *k = enc_key(p->key, p->key_len, &kl);
         if (!k)
             return SEAL_ENOMEM;
-        int rc = p->kind == SDB_PRE_KEY_MUST_EXIST       ? seal_tx_require_exists(tx, k, kl)
-                 : p->kind == SDB_PRE_KEY_MUST_NOT_EXIST ? seal_tx_require_absent(tx, k, kl)
-                                                         : seal_tx_require_not_modified_after(
-                                                               tx, k, kl, p->tx_id);
+        int rc = p->kind == SDB_PRE_KEY_MUST_EXIST ? seal_tx_require_exists(tx, k, kl)
+                 : p->kind == SDB_PRE_KEY_MUST_NOT_EXIST
+                     ? seal_tx_require_absent(tx, k, kl)
+                     : seal_tx_require_not_modified_after(tx, k, kl, p->tx_id);
         seal_free(k);
         if (rc)
             return fail_lib(rc);
@@ -784,8 +784,8 @@ out:
     return rc;
 }
 
-int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
-            bool no_wait, seal_txhdr *out)
+int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre, bool no_wait,
+            seal_txhdr *out)
 {
     err_clear();
     seal_txhdr hdr;
@@ -800,8 +800,7 @@ int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t
 }
 
 /* ------------------------------------------------------------- Delete */
-static int delete_locked(sdb *db, const sdb_key *keys, size_t n, uint64_t since_tx,
-                         seal_txhdr *hdr)
+static int delete_locked(sdb *db, const sdb_key *keys, size_t n, uint64_t since_tx, seal_txhdr *hdr)
 {
     int rc;
     seal_tx *tx = NULL;
@@ -902,8 +901,7 @@ static int check_referenced(sdb *db, seal_snap *snap, const uint8_t *key, size_t
 
 /* A key about to become a reference must not exist as a plain key
  * (immudb: only "key not found" itself is accepted as absence). */
-static int check_ref_key(sdb *db, seal_snap *snap, const uint8_t *key, size_t klen,
-                         uint64_t at_tx)
+static int check_ref_key(sdb *db, seal_snap *snap, const uint8_t *key, size_t klen, uint64_t at_tx)
 {
     size_t kl;
     uint8_t *k = enc_key(key, klen, &kl);
@@ -2012,8 +2010,7 @@ int sdb_verifiable_zadd(sdb *db, const uint8_t *set, size_t set_len, double scor
     return api_rc(verifiable_tx(db, hdr.id, prove_since_tx, out));
 }
 
-int sdb_verifiable_get(sdb *db, const sdb_get_req *req, uint64_t prove_since_tx,
-                       sdb_ventry *out)
+int sdb_verifiable_get(sdb *db, const sdb_get_req *req, uint64_t prove_since_tx, sdb_ventry *out)
 {
     err_clear();
     if (prove_since_tx > committed(db))
@@ -2057,8 +2054,7 @@ out:
     return 0;
 }
 
-int sdb_verifiable_tx_by_id(sdb *db, const sdb_tx_req *req, uint64_t prove_since_tx,
-                            sdb_vtx *out)
+int sdb_verifiable_tx_by_id(sdb *db, const sdb_tx_req *req, uint64_t prove_since_tx, sdb_vtx *out)
 {
     err_clear();
     if (!req)

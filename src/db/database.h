@@ -37,14 +37,14 @@
 
 /* immudb's defaults and limits. */
 #define SDB_MAX_RESULT_SIZE 2500 /* server MaxResultSize (database.MaxKeyScanLimit) */
-#define SDB_NAME_MAX 128         /* database name bytes */
+#define SDB_NAME_MAX        128  /* database name bytes */
 
 /* gRPC status codes used by sdb_errgrpc(). */
-#define SDB_GRPC_OK 0
-#define SDB_GRPC_UNKNOWN 2
-#define SDB_GRPC_INVALID_ARGUMENT 3
-#define SDB_GRPC_NOT_FOUND 5
-#define SDB_GRPC_PERMISSION_DENIED 7
+#define SDB_GRPC_OK                  0
+#define SDB_GRPC_UNKNOWN             2
+#define SDB_GRPC_INVALID_ARGUMENT    3
+#define SDB_GRPC_NOT_FOUND           5
+#define SDB_GRPC_PERMISSION_DENIED   7
 #define SDB_GRPC_FAILED_PRECONDITION 9
 
 #define SDB_GRPC_UNIMPLEMENTED 12
@@ -205,8 +205,8 @@ void sdb_vtx_clear(sdb_vtx *v);
  * it). Preconditions are checked atomically with the commit. no_wait =
  * return before the index covers the tx. |out| (may be NULL) receives the
  * tx header. */
-int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
-            bool no_wait, seal_txhdr *out);
+int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre, bool no_wait,
+            seal_txhdr *out);
 
 /* Logical delete of each key (empty value, metadata "deleted"). A key that
  * does not exist, or is deleted or expired, is "key not found". since_tx
@@ -370,12 +370,10 @@ typedef struct sdb_ventry {
     seal_entry_proof inclusion;
 } sdb_ventry;
 void sdb_ventry_clear(sdb_ventry *v);
-int sdb_verifiable_get(sdb *db, const sdb_get_req *req, uint64_t prove_since_tx,
-                       sdb_ventry *out);
+int sdb_verifiable_get(sdb *db, const sdb_get_req *req, uint64_t prove_since_tx, sdb_ventry *out);
 
 /* VerifiableTxById: the tx (serialised per req->spec) and the dual proof
  * between it and prove_since_tx. */
-int sdb_verifiable_tx_by_id(sdb *db, const sdb_tx_req *req, uint64_t prove_since_tx,
-                            sdb_vtx *out);
+int sdb_verifiable_tx_by_id(sdb *db, const sdb_tx_req *req, uint64_t prove_since_tx, sdb_vtx *out);
 
 #endif

@@ -285,9 +285,10 @@ static void test_lifecycle(void)
     seal_free(l);
     for (int i = 0; i < 4; i++) {
         static const char *names[] = {"defaultdb", "systemdb", "defaultdb", "systemdb"};
-        int rc = i == 0 ? dbcat_load(c, names[i]) : i == 1 ? dbcat_unload(c, names[i])
-                                                            : i == 2 ? dbcat_delete(c, names[i])
-                                                                     : dbcat_unload(c, names[i]);
+        int rc = i == 0   ? dbcat_load(c, names[i])
+                 : i == 1 ? dbcat_unload(c, names[i])
+                 : i == 2 ? dbcat_delete(c, names[i])
+                          : dbcat_unload(c, names[i]);
         CHECK_ERR(rc, SEAL_EINVAL);
         CHECK_STR(sdb_errmsg(), "database is reserved");
     }

@@ -11,7 +11,7 @@
 #include <pthread.h>
 
 #define THREADS 4
-#define ROUNDS 60
+#define ROUNDS  60
 
 static dbcat *g_cat;
 static int g_err;
@@ -37,12 +37,24 @@ static void *work(void *arg)
         if (sdb_set(db, &kv, 1, NULL, 0, i % 3 == 0, NULL) != 0)
             g_err++;
         sdb_op ops[3] = {
-            {.kind = SDB_OP_KV, .key = U8(r), .key_len = strlen(r), .value = U8("x"),
+            {.kind = SDB_OP_KV,
+             .key = U8(r),
+             .key_len = strlen(r),
+             .value = U8("x"),
              .value_len = 1},
-            {.kind = SDB_OP_REF, .key = U8("ref"), .key_len = 3, .ref_key = U8(r),
-             .ref_len = strlen(r), .bound_ref = true},
-            {.kind = SDB_OP_ZADD, .set = U8("z"), .set_len = 1, .score = i, .key = U8(r),
-             .key_len = strlen(r), .bound_ref = true},
+            {.kind = SDB_OP_REF,
+             .key = U8("ref"),
+             .key_len = 3,
+             .ref_key = U8(r),
+             .ref_len = strlen(r),
+             .bound_ref = true},
+            {.kind = SDB_OP_ZADD,
+             .set = U8("z"),
+             .set_len = 1,
+             .score = i,
+             .key = U8(r),
+             .key_len = strlen(r),
+             .bound_ref = true},
         };
         /* "ref" is shared by every thread: distinct per thread instead */
         char refk[16];

@@ -54,11 +54,9 @@ static void test_set_errors(void)
                 "duplicated keys are not supported in single batch transaction");
     CHECK_INT(sdb_errgrpc(), SDB_GRPC_INVALID_ARGUMENT);
     sdb_kv empty = {U8(""), 0, SL("v"), NULL};
-    CHECK_FAILS(db, sdb_set(db, &empty, 1, NULL, 0, false, NULL), SEAL_EINVAL,
-                "illegal arguments");
+    CHECK_FAILS(db, sdb_set(db, &empty, 1, NULL, 0, false, NULL), SEAL_EINVAL, "illegal arguments");
     CHECK_INT(sdb_errgrpc(), SDB_GRPC_INVALID_ARGUMENT);
-    CHECK_FAILS(db, sdb_set(db, kvs, 0, NULL, 0, false, NULL), SEAL_EINVAL,
-                "no entries provided");
+    CHECK_FAILS(db, sdb_set(db, kvs, 0, NULL, 0, false, NULL), SEAL_EINVAL, "no entries provided");
 
     /* Max key length applies to the prefixed key: 1023 user bytes fit. */
     static uint8_t big[2000];
@@ -71,7 +69,7 @@ static void test_set_errors(void)
 
     /* Too many entries: the default limit is 1024. */
     sdb_kv *many = seal_calloc(1025, sizeof(*many));
-    char (*names)[8] = seal_calloc(1025, 8);
+    char(*names)[8] = seal_calloc(1025, 8);
     for (int i = 0; i < 1025; i++) {
         snprintf(names[i], 8, "k%d", i);
         many[i] = (sdb_kv){U8(names[i]), strlen(names[i]), SL("v"), NULL};
@@ -108,10 +106,10 @@ static void test_v0_metadata(void)
 static void test_get_variants(void)
 {
     sdb *db = tu_open(t_path("getv"), 1);
-    tu_set(db, "k", "v1");  /* tx 1 */
-    tu_set(db, "o", "x");   /* tx 2 */
-    tu_set(db, "k", "v2");  /* tx 3 */
-    tu_set(db, "k", "v3");  /* tx 4 */
+    tu_set(db, "k", "v1"); /* tx 1 */
+    tu_set(db, "o", "x");  /* tx 2 */
+    tu_set(db, "k", "v2"); /* tx 3 */
+    tu_set(db, "k", "v3"); /* tx 4 */
     sdb_entry e;
     sdb_get_req r = {.key = U8("k"), .key_len = 1};
     CHECK_OK(sdb_get(db, &r, &e));
@@ -498,8 +496,12 @@ static void test_scan(void)
     scan_keys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "a1,a3,b1,b2,");
     /* Descending from a seek key down to an end key. */
-    r = (sdb_scan_req){.seek_key = U8("b2"), .seek_len = 2, .end_key = U8("a1"), .end_len = 2,
-                       .desc = true, .inclusive_seek = true};
+    r = (sdb_scan_req){.seek_key = U8("b2"),
+                       .seek_len = 2,
+                       .end_key = U8("a1"),
+                       .end_len = 2,
+                       .desc = true,
+                       .inclusive_seek = true};
     scan_keys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "b2,b1,a3,");
     /* Limit and offset. */

@@ -11,8 +11,8 @@
 static uint64_t ref(sdb *db, const char *k, const char *rk, uint64_t at)
 {
     seal_txhdr h;
-    int rc = sdb_set_reference(db, U8(k), strlen(k), U8(rk), strlen(rk), at, at > 0, NULL, 0,
-                               false, &h);
+    int rc =
+        sdb_set_reference(db, U8(k), strlen(k), U8(rk), strlen(rk), at, at > 0, NULL, 0, false, &h);
     if (rc) {
         T_FAIL("ref %s -> %s: %s: %s", k, rk, t_errstr(rc), sdb_errmsg());
         return 0;
@@ -241,16 +241,20 @@ static void test_zscan(void)
     zkeys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "e:10,f:2,a:2,c:0.5,");
     /* Min/max filters. */
-    r = (sdb_zscan_req){.set = U8("set"), .set_len = 3, .has_min_score = true, .min_score = 1,
-                        .has_max_score = true, .max_score = 5};
+    r = (sdb_zscan_req){.set = U8("set"),
+                        .set_len = 3,
+                        .has_min_score = true,
+                        .min_score = 1,
+                        .has_max_score = true,
+                        .max_score = 5};
     zkeys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "a:2,f:2,");
     r.desc = true;
     zkeys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "f:2,a:2,");
     /* Limit counts entries read, filtered ones included (immudb's loop). */
-    r = (sdb_zscan_req){.set = U8("set"), .set_len = 3, .has_max_score = true, .max_score = 1,
-                        .limit = 2};
+    r = (sdb_zscan_req){
+        .set = U8("set"), .set_len = 3, .has_max_score = true, .max_score = 1, .limit = 2};
     zkeys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "c:0.5,");
     /* Offset. */
@@ -258,8 +262,8 @@ static void test_zscan(void)
     zkeys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "f:2,e:10,");
     /* Seek after (score 2, key "a"), exclusive then inclusive. */
-    r = (sdb_zscan_req){.set = U8("set"), .set_len = 3, .seek_key = U8("a"), .seek_len = 1,
-                        .seek_score = 2};
+    r = (sdb_zscan_req){
+        .set = U8("set"), .set_len = 3, .seek_key = U8("a"), .seek_len = 1, .seek_score = 2};
     zkeys(db, &r, buf, sizeof(buf));
     CHECK_STR(buf, "f:2,e:10,b:-1,d:-3,");
     r.inclusive_seek = true;
@@ -340,20 +344,34 @@ static void test_zadd_bound(void)
 
 static sdb_op op_kv(const char *k, const char *v)
 {
-    return (sdb_op){.kind = SDB_OP_KV, .key = U8(k), .key_len = strlen(k), .value = U8(v),
+    return (sdb_op){.kind = SDB_OP_KV,
+                    .key = U8(k),
+                    .key_len = strlen(k),
+                    .value = U8(v),
                     .value_len = strlen(v)};
 }
 
 static sdb_op op_ref(const char *k, const char *rk, uint64_t at, bool bound)
 {
-    return (sdb_op){.kind = SDB_OP_REF, .key = U8(k), .key_len = strlen(k), .ref_key = U8(rk),
-                    .ref_len = strlen(rk), .at_tx = at, .bound_ref = bound};
+    return (sdb_op){.kind = SDB_OP_REF,
+                    .key = U8(k),
+                    .key_len = strlen(k),
+                    .ref_key = U8(rk),
+                    .ref_len = strlen(rk),
+                    .at_tx = at,
+                    .bound_ref = bound};
 }
 
 static sdb_op op_z(const char *set, double score, const char *k, uint64_t at, bool bound)
 {
-    return (sdb_op){.kind = SDB_OP_ZADD, .set = U8(set), .set_len = strlen(set), .score = score,
-                    .key = U8(k), .key_len = strlen(k), .at_tx = at, .bound_ref = bound};
+    return (sdb_op){.kind = SDB_OP_ZADD,
+                    .set = U8(set),
+                    .set_len = strlen(set),
+                    .score = score,
+                    .key = U8(k),
+                    .key_len = strlen(k),
+                    .at_tx = at,
+                    .bound_ref = bound};
 }
 
 static void test_exec_all(void)
@@ -453,8 +471,7 @@ static void test_exec_all(void)
     CHECK_FAILS(db, sdb_exec_all(db, e4, 1, NULL, 0, false, NULL), SEAL_EINVAL,
                 "referenced key cannot be a reference");
     sdb_op e5[1] = {op_z("s", 1, "nope", 0, false)};
-    CHECK_FAILS(db, sdb_exec_all(db, e5, 1, NULL, 0, false, NULL), SEAL_ENOTFOUND,
-                "key not found");
+    CHECK_FAILS(db, sdb_exec_all(db, e5, 1, NULL, 0, false, NULL), SEAL_ENOTFOUND, "key not found");
     /* Preconditions (validated without the extra wrapping). */
     sdb_op ok[1] = {op_kv("y", "1")};
     sdb_precond p = {SDB_PRE_KEY_MUST_EXIST, SL("nope"), 0};

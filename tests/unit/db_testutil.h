@@ -81,7 +81,7 @@ static inline tu_state tu_st(sdb *db)
     return s;
 }
 
-#define CHECK_SAME_STATE(db, before)                                                              \
+#define CHECK_SAME_STATE(db, before)                                                               \
     do {                                                                                           \
         tu_state tu_after_ = tu_st(db);                                                            \
         CHECK_INT(tu_after_.tx, (before).tx);                                                      \

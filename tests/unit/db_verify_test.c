@@ -11,10 +11,9 @@
 #include "db/kvenc.h"
 #include "mtree/mtree.h"
 
-static const uint8_t EMPTY[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
-                                  0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
-                                  0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
-                                  0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+static const uint8_t EMPTY[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+                                  0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+                                  0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
 
 /* The client's trusted state. */
 typedef struct client {
@@ -293,8 +292,8 @@ static void flows(int version)
 
     /* Reference: only the reference entry is proven (7.4). */
     sdb_vtx v;
-    CHECK_OK(sdb_verifiable_set_reference(db, SL("r1"), SL("k3"), 0, false, NULL, 0, false, c.tx,
-                                          &v));
+    CHECK_OK(
+        sdb_verifiable_set_reference(db, SL("r1"), SL("k3"), 0, false, NULL, 0, false, c.tx, &v));
     uint8_t key_r[8], val_r[32];
     size_t krl = kv_enc_key(key_r, sizeof(key_r), U8("r1"), 2);
     size_t vrl = kv_enc_ref_value(val_r, sizeof(val_r), U8("k3"), 2, 0);
@@ -363,10 +362,9 @@ static void flows(int version)
     sdb_kv kv = {SL("x"), SL("y"), NULL};
     CHECK_FAILS(db, sdb_verifiable_set(db, &kv, 1, NULL, 0, false, 1000, &v), SEAL_ESTATE,
                 "illegal state");
-    CHECK_FAILS(db,
-                sdb_verifiable_set_reference(db, SL("q"), SL("k1"), 0, false, NULL, 0, false, 1000,
-                                             &v),
-                SEAL_EINVAL, "illegal arguments");
+    CHECK_FAILS(
+        db, sdb_verifiable_set_reference(db, SL("q"), SL("k1"), 0, false, NULL, 0, false, 1000, &v),
+        SEAL_EINVAL, "illegal arguments");
     CHECK_FAILS(db, sdb_verifiable_zadd(db, SL("s"), 1, SL("k1"), 0, false, false, 1000, &v),
                 SEAL_EINVAL, "illegal arguments");
     CHECK_ERR(sdb_verifiable_get(db, &r, 1000, &ve), SEAL_ESTATE);
