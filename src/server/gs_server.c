@@ -370,12 +370,21 @@ void gs_server_process_notifications(gs_server *s, bool kick)
     pthread_mutex_lock(&s->nq_mu);
     gs_call *list = s->nq_head;
     s->nq_head = s->nq_tail = NULL;
-    for (gs_call *c = list; c; c = c->nnext)
-        c->notify_queued = false;
     pthread_mutex_unlock(&s->nq_mu);
-    while (list) {
+    /* A call's link is read and its flag cleared under the lock, one at a
+     * time: once the flag is clear a worker may queue the call again, which
+     * rewrites its link. */
+    for (;;) {
+        pthread_mutex_lock(&s->nq_mu);
         gs_call *c = list;
-        list = c->nnext;
+        if (c) {
+            list = c->nnext;
+            c->nnext = NULL;
+            c->notify_queued = false;
+        }
+        pthread_mutex_unlock(&s->nq_mu);
+        if (!c)
+            break;
         if (kick)
             gs_call_kick(c);
         gs_call_unref(c);
