@@ -108,8 +108,8 @@ static void test_metadata(void)
     CHECK_INT(st.code, GW_OK);
     CHECK(r != NULL);
     if (r) {
-        CHECK_INT(n, strlen("auth=Bearer tok123;sid=sess-9;left=yes"));
-        CHECK_MEM(r, "auth=Bearer tok123;sid=sess-9;left=yes", n);
+        CHECK_INT(n, strlen("auth=Bearer tok123;sid=sess-9;left=yes;tls=0"));
+        CHECK_MEM(r, "auth=Bearer tok123;sid=sess-9;left=yes;tls=0", n);
     }
     seal_free(r);
     gc_status_free(&st);

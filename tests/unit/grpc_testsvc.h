@@ -45,8 +45,9 @@ static int h_meta(gs_call *c, const ProtobufCMessage *req, void *ud)
     const char *a = gs_call_header(c, "authorization");
     const char *s = gs_call_header(c, "sessionid");
     char buf[512];
-    int n = snprintf(buf, sizeof(buf), "auth=%s;sid=%s;left=%s", a ? a : "-", s ? s : "-",
-                     gs_call_time_left_ms(c) >= 0 ? "yes" : "no");
+    int n = snprintf(buf, sizeof(buf), "auth=%s;sid=%s;left=%s;tls=%d", a ? a : "-",
+                     s ? s : "-", gs_call_time_left_ms(c) >= 0 ? "yes" : "no",
+                     gs_call_is_tls(c) ? 1 : 0);
     return gs_send_raw(c, buf, (size_t)n);
 }
 
