@@ -6,8 +6,9 @@
  *   streamGet      -> server stream: as many Chunks as the key is long ("abc" -> 3),
  *                     each content = 64 KiB of the chunk index
  *   streamSet      -> client stream: TxHeader{id = chunks, nentries = bytes}
- * Usage: grpc_test_server [port]   (0 or none: ephemeral). Prints "PORT <n>"
- * on stdout once listening; SIGTERM/SIGINT stop it gracefully (exit 0). */
+ * Usage: grpc_test_server [port [cert.pem key.pem]]   (port 0 or none:
+ * ephemeral; with a certificate and key: TLS). Prints "PORT <n>" on stdout
+ * once listening; SIGTERM/SIGINT stop it gracefully (exit 0). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -95,6 +96,15 @@ int main(int argc, char **argv)
     cfg.host = "127.0.0.1";
     cfg.port = argc > 1 ? atoi(argv[1]) : 0;
     cfg.shutdown_grace_ms = 5000;
+    cry_tls_ctx *tls = NULL;
+    if (argc > 3) {
+        cry_tls_opts o = {.cert_file = argv[2], .key_file = argv[3]};
+        if (cry_tls_ctx_new(&tls, 1, &o) != 0) {
+            fprintf(stderr, "cannot load the TLS certificate\n");
+            return 1;
+        }
+        cfg.tls = tls;
+    }
     gs_server *s;
     if (gs_server_new(&s, &cfg) != 0 || immu_service_register_all(s) != 0 ||
         immu_service_set(s, "Get", h_get, NULL) != 0 ||
@@ -110,5 +120,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     int rc = gs_server_run(s);
     gs_server_free(s);
+    if (tls)
+        cry_tls_ctx_free(tls);
     return rc == 0 ? 0 : 1;
 }

@@ -1,17 +1,24 @@
 // grpc_smoke.js - talks to a SealDB gRPC server with @grpc/grpc-js (the
 // transport immudb's Node.js SDK uses), loading SealDB's own proto files.
-// Usage: node grpc_smoke.js <port> <proto dir>. Exits non-zero on failure.
+// Usage: node grpc_smoke.js <port> <proto dir> [ca.pem]: with a CA file the
+// connection is TLS (verified against it). Exits non-zero on failure.
 'use strict';
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const loader = require('@grpc/proto-loader');
 
-const [port, protoDir] = process.argv.slice(2);
+const fs = require('fs');
+const [port, protoDir, caFile] = process.argv.slice(2);
 const def = loader.loadSync(path.join(protoDir, 'schema.proto'), {
   includeDirs: [protoDir], keepCase: true, longs: String, defaults: true,
 });
 const schema = grpc.loadPackageDefinition(def).immudb.schema;
-const client = new schema.ImmuService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+const creds = caFile ? grpc.credentials.createSsl(fs.readFileSync(caFile))
+  : grpc.credentials.createInsecure();
+// The certificate names "localhost"; connect by address, verify the name.
+const opts = caFile ? { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' } : {};
+const client = new schema.ImmuService(`127.0.0.1:${port}`, creds, opts);
+console.log(caFile ? '-- over TLS' : '-- over h2c');
 
 let failures = 0;
 function check(cond, what) {
