@@ -1,6 +1,6 @@
 #!/bin/sh
 # grpc_node_test.sh - a real gRPC client against SealDB's transport: installs
-# the pinned @grpc/grpc-js and @grpc/proto-loader (tests/integration/node,
+# the pinned @grpc/grpc-js and @grpc/proto-loader (tests/integration/grpcjs,
 # node_modules is not committed), starts tests/tools/grpc_test_server on an
 # ephemeral port and runs grpc_smoke.js over h2c, then again over TLS (test
 # certificates from grpc_certs.sh); each server is stopped with SIGTERM and
@@ -8,7 +8,7 @@
 set -eu
 SRC=${SEAL_SRC_DIR:?}
 BUILD=${SEAL_BUILD_DIR:?}
-NODEDIR="$SRC/tests/integration/node"
+NODEDIR="$SRC/tests/integration/grpcjs"
 command -v node >/dev/null || { echo "node is required for this test" >&2; exit 1; }
 command -v npm >/dev/null || { echo "npm is required for this test" >&2; exit 1; }
 if [ ! -d "$NODEDIR/node_modules/@grpc/grpc-js" ] || [ ! -d "$NODEDIR/node_modules/@grpc/proto-loader" ]; then
