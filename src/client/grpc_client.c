@@ -505,6 +505,7 @@ int gc_connect(gc_conn **out, const char *host, int port, const gc_opts *opts)
         goto fail;
     }
     nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_option_set_max_send_header_block_length(opt, 1u << 20);
     int hrc = nghttp2_session_client_new2(&c->h2, cbs, c, opt);
     nghttp2_session_callbacks_del(cbs);
     nghttp2_option_del(opt);
