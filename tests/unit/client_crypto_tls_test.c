@@ -1,4 +1,4 @@
-/* client_tls_test.c - libsealclient over TLS (the FIPS policy of the crypto
+/* client_crypto_tls_test.c - libsealclient over TLS (the FIPS policy of the crypto
  * module) against the fake ImmuService: the server's chain is checked
  * against the CA file, the host name against the certificate, a client
  * certificate is presented for mutual TLS; a server from another CA, a
