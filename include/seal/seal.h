@@ -96,8 +96,9 @@ SEAL_API void seal_options_default(seal_options *o);
  * *out owned by the caller (seal_close). */
 SEAL_API int seal_open(const char *dir, const seal_options *o, seal_store **out);
 
-/* Waits for the commits in progress, stops the indexer (the index keeps
- * what it has applied) and frees |s|. NULL is a no-op. Returns the first
+/* Waits for the commits in progress, lets the indexer finish a small
+ * backlog (up to 100000 txs, at most 10 s; a larger one is finished in the
+ * background after the next open), stops it and frees |s|. NULL is a no-op. Returns the first
  * error met while closing (SEAL_EIO) or 0. */
 SEAL_API int seal_close(seal_store *s);
 
@@ -171,9 +172,11 @@ SEAL_API int seal_tx_require_not_modified_after(seal_tx *tx, const void *key, si
  * the tx is durable (SEAL_DURABILITY_SYNC). Errors, with nothing written:
  * SEAL_EINVAL (no entries), SEAL_EDUPLICATE (same key twice),
  * SEAL_EPRECONDITION, SEAL_ESTATE (already committed, or the store refuses
- * writes after an fsync failure: reopen it), SEAL_ENOSPACE / SEAL_EIO (the
- * write failed; the store rolled back and stays usable), SEAL_ETIMEOUT (a tx
- * with preconditions waited too long for the index after a reopen), SEAL_ECLOSED. */
+ * writes after an fsync failure: reopen it; the outcome of the tx whose
+ * fsync failed is unknown until then), SEAL_ENOSPACE / SEAL_EIO (a write
+ * failed; every file was rolled back and the store stays usable),
+ * SEAL_ECLOSED. The first tx with preconditions after an open waits until
+ * the key index has caught up with the log (later ones do not wait). */
 SEAL_API int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out);
 
 /* --------------------------------------------------------------- reads */

@@ -447,6 +447,93 @@ static int write_tx(seal_store *s, struct creq *r, txrec_entry *ents, cixrec *c,
     return mt_ahtree_append(s->aht, r->alh, root);
 }
 
+/* ------------------------------------------------------------ syncers */
+static void *syncer_main(void *arg)
+{
+    struct syncer *y = arg;
+    pthread_mutex_lock(&y->mu);
+    for (;;) {
+        while (!y->job && !y->stop)
+            pthread_cond_wait(&y->cv, &y->mu);
+        if (y->stop)
+            break;
+        segf *f = y->job;
+        pthread_mutex_unlock(&y->mu);
+        int rc = segf_sync(f);
+        pthread_mutex_lock(&y->mu);
+        y->rc = rc;
+        y->job = NULL;
+        y->done = true;
+        pthread_cond_broadcast(&y->cv);
+    }
+    pthread_mutex_unlock(&y->mu);
+    return NULL;
+}
+
+int st_syncers_start(seal_store *s)
+{
+    for (size_t i = 0; i < SEAL_ARRAY_LEN(s->syncers); i++) {
+        struct syncer *y = &s->syncers[i];
+        pthread_mutex_init(&y->mu, NULL);
+        pthread_cond_init(&y->cv, NULL);
+        if (pthread_create(&y->th, NULL, syncer_main, y) != 0)
+            return st_err(SEAL_ENOMEM, "cannot start a sync thread");
+        y->started = true;
+    }
+    return 0;
+}
+
+void st_syncers_stop(seal_store *s)
+{
+    for (size_t i = 0; i < SEAL_ARRAY_LEN(s->syncers); i++) {
+        struct syncer *y = &s->syncers[i];
+        if (!y->started)
+            continue;
+        pthread_mutex_lock(&y->mu);
+        y->stop = true;
+        pthread_cond_broadcast(&y->cv);
+        pthread_mutex_unlock(&y->mu);
+        pthread_join(y->th, NULL);
+        pthread_mutex_destroy(&y->mu);
+        pthread_cond_destroy(&y->cv);
+        y->started = false;
+    }
+}
+
+static void syncer_post(struct syncer *y, segf *f)
+{
+    pthread_mutex_lock(&y->mu);
+    y->job = f;
+    y->done = false;
+    pthread_cond_broadcast(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+}
+
+static int syncer_wait(struct syncer *y)
+{
+    pthread_mutex_lock(&y->mu);
+    while (!y->done)
+        pthread_cond_wait(&y->cv, &y->mu);
+    int rc = y->rc;
+    pthread_mutex_unlock(&y->mu);
+    return rc;
+}
+
+/* fdatasync of the value log, tx log and hash tree at once. */
+static int sync_data_files(seal_store *s)
+{
+    if (s->o.durability != SEAL_DURABILITY_SYNC)
+        return 0;
+    if (!s->syncers[0].started)
+        return segf_sync(s->valf) ? SEAL_EIO : segf_sync(s->txf) ? SEAL_EIO : segf_sync(s->ahtf);
+    syncer_post(&s->syncers[0], s->valf);
+    syncer_post(&s->syncers[1], s->ahtf);
+    int r1 = segf_sync(s->txf);
+    int r0 = syncer_wait(&s->syncers[0]);
+    int r2 = syncer_wait(&s->syncers[1]);
+    return r0 ? r0 : r1 ? r1 : r2;
+}
+
 static int sync_or_flush(seal_store *s, segf *f)
 {
     return s->o.durability == SEAL_DURABILITY_SYNC ? segf_sync(f) : segf_flush(f);
@@ -558,9 +645,7 @@ static void run_group(seal_store *s, struct creq *g, bool map_on)
     if (rc == 0 && nc > 0) {
         /* writes first (a failure rolls back), then the fdatasyncs */
         if ((rc = segf_flush(s->valf)) == 0 && (rc = segf_flush(s->txf)) == 0 &&
-            (rc = segf_flush(s->ahtf)) == 0 &&
-            ((rc = sync_or_flush(s, s->valf)) != 0 || (rc = sync_or_flush(s, s->txf)) != 0 ||
-             (rc = sync_or_flush(s, s->ahtf)) != 0))
+            (rc = segf_flush(s->ahtf)) == 0 && (rc = sync_data_files(s)) != 0)
             sync_failed = true;
         for (size_t i = 0; i < nc && rc == 0; i++) {
             uint8_t b[CIX_REC_SIZE];

@@ -336,6 +336,9 @@ int seal_close(seal_store *s)
     while (s->leader || s->q_head)
         pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    uint64_t c = st_committed(s);
+    if (s->ix_started && c - atomic_load(&s->indexed) <= 100000)
+        (void)st_index_wait(s, c, 10000);
     st_indexer_stop(s);
     if (s->o.durability == SEAL_DURABILITY_NONE) {
         /* make what was acknowledged durable on a clean close */

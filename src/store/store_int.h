@@ -87,6 +87,19 @@ struct pmap {
     size_t cap, count;
 };
 
+/* A helper thread that runs fdatasync for the leader, so that the files of
+ * a group are synced in parallel. */
+struct syncer {
+    pthread_t th;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    segf *job; /* non-NULL: sync this */
+    int rc;
+    bool done;
+    bool stop;
+};
+
 struct seal_store {
     char *dir;
     seal_options o;
@@ -116,6 +129,7 @@ struct seal_store {
     size_t recbuf_cap;
     cixrec *cixbuf;
     size_t cixbuf_cap;
+    struct syncer syncers[2];
 
     /* published state (state_mu) */
     pthread_mutex_t state_mu;
@@ -190,6 +204,8 @@ void st_snap_end_idx(seal_store *s, idx_snap *is);
 
 /* commit.c */
 void st_pmap_free(struct pmap *m);
+int st_syncers_start(seal_store *s);
+void st_syncers_stop(seal_store *s);
 
 /* recovery.c */
 int st_recover(seal_store *s);

@@ -214,7 +214,8 @@ static void test_crash(void)
     for (int it = 0; it < iters; it++) {
         if (it % 25 == 0) {
             snprintf(dir, sizeof(dir), "%s/crash%d", t_tmpdir(), it / 25);
-            memset(g_acks, 0, g_cap * sizeof(*g_acks));
+            if (g_acks)
+                memset(g_acks, 0, g_cap * sizeof(*g_acks));
             max_id = 0;
         }
         int ms = 5 + rand() % 150;
