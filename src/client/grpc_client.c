@@ -19,7 +19,7 @@
 #include "client/gtls.h"
 #include "common/common.h"
 
-#define GC_RBUF 65536
+#define GC_RBUF  65536
 #define GC_HIWAT (1u << 20) /* queued bytes per stream before send/recv back off */
 
 typedef struct gc_chunk {
@@ -56,8 +56,8 @@ struct gc_stream {
     gw_md headers, trailers;
     bool remote_closed, closed;
     uint32_t rst_code;
-    int64_t deadline;     /* local, monotonic ms; 0 none */
-    int local_code;       /* a status decided here */
+    int64_t deadline; /* local, monotonic ms; 0 none */
+    int local_code;   /* a status decided here */
     char *local_msg;
 };
 
@@ -249,8 +249,7 @@ static void set_local(gc_stream *s, int code, const char *msg)
 }
 
 static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name,
-                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
-                     void *ud)
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *ud)
 {
     gc_stream *s = get_stream(h2, f->hd.stream_id);
     if (!s || f->hd.type != NGHTTP2_HEADERS)
@@ -376,8 +375,8 @@ static int tcp_connect(const char *host, int port, int64_t deadline, int *out)
         return SEAL_EIO;
     int rc = SEAL_EIO;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             continue;
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
@@ -505,6 +504,7 @@ int gc_connect(gc_conn **out, const char *host, int port, const gc_opts *opts)
         goto fail;
     }
     nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_option_set_max_send_header_block_length(opt, 1u << 20);
     int hrc = nghttp2_session_client_new2(&c->h2, cbs, c, opt);
     nghttp2_session_callbacks_del(cbs);
     nghttp2_option_del(opt);

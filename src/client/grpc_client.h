@@ -18,28 +18,28 @@ typedef struct gc_conn gc_conn;
 typedef struct gc_stream gc_stream;
 
 typedef struct gc_opts {
-    cry_tls_ctx *tls;          /* NULL: h2c; else TLS (not owned) */
-    const char *authority;     /* :authority; default "host:port" */
-    int connect_timeout_ms;    /* TCP + TLS; default 10 s */
-    size_t max_recv_msg;       /* default 32 MiB */
-    uint32_t stream_window;    /* default 1 MiB */
+    cry_tls_ctx *tls;       /* NULL: h2c; else TLS (not owned) */
+    const char *authority;  /* :authority; default "host:port" */
+    int connect_timeout_ms; /* TCP + TLS; default 10 s */
+    size_t max_recv_msg;    /* default 32 MiB */
+    uint32_t stream_window; /* default 1 MiB */
 } gc_opts;
 
 typedef struct gc_call_opts {
-    int64_t timeout_ms;        /* > 0: sent as grpc-timeout and enforced here */
-    int64_t local_grace_ms;    /* wait this much longer than timeout_ms for the
-                                  server's own DEADLINE_EXCEEDED (tests) */
-    const gw_md *md;           /* extra request metadata (authorization, sessionid...) */
-    const char *content_type;  /* default "application/grpc" */
+    int64_t timeout_ms;       /* > 0: sent as grpc-timeout and enforced here */
+    int64_t local_grace_ms;   /* wait this much longer than timeout_ms for the
+                                 server's own DEADLINE_EXCEEDED (tests) */
+    const gw_md *md;          /* extra request metadata (authorization, sessionid...) */
+    const char *content_type; /* default "application/grpc" */
 } gc_call_opts;
 
 /* The outcome of a call. Owned by the caller; gc_status_free releases it. */
 typedef struct gc_status {
-    int code;                  /* GW_* */
-    char *message;             /* decoded grpc-message, never NULL after a call */
-    int http_status;           /* 0 if no response headers arrived */
-    bool local;                /* decided by this client (deadline, transport) */
-    gw_md headers;             /* response headers (metadata) */
+    int code;        /* GW_* */
+    char *message;   /* decoded grpc-message, never NULL after a call */
+    int http_status; /* 0 if no response headers arrived */
+    bool local;      /* decided by this client (deadline, transport) */
+    gw_md headers;   /* response headers (metadata) */
     gw_md trailers;
 } gc_status;
 void gc_status_free(gc_status *st);

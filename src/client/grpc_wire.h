@@ -54,13 +54,13 @@ void gw_msg_free(gw_msg *m);
 /* Incremental reader of length-prefixed messages. Storage for a message
  * grows as its bytes arrive (a declared length alone allocates little). */
 typedef struct gw_reader {
-    size_t max_len;       /* largest accepted payload */
+    size_t max_len; /* largest accepted payload */
     uint8_t hdr[GW_PREFIX_LEN];
     size_t hdr_have;
-    gw_msg *cur;          /* message being assembled, or NULL */
-    uint32_t declared;    /* payload length of the message being assembled */
-    uint8_t flag;         /* flag byte of the offending message, for errors */
-    uint32_t bad_len;     /* declared length of a refused message */
+    gw_msg *cur;       /* message being assembled, or NULL */
+    uint32_t declared; /* payload length of the message being assembled */
+    uint8_t flag;      /* flag byte of the offending message, for errors */
+    uint32_t bad_len;  /* declared length of a refused message */
 } gw_reader;
 void gw_reader_init(gw_reader *r, size_t max_len);
 void gw_reader_reset(gw_reader *r);

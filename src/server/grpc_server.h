@@ -51,11 +51,11 @@ typedef enum gs_kind {
 typedef int (*gs_handler_fn)(gs_call *call, const ProtobufCMessage *req, void *ud);
 
 typedef struct gs_method {
-    const char *path;                              /* "/pkg.Service/Method" (copied) */
+    const char *path; /* "/pkg.Service/Method" (copied) */
     gs_kind kind;
-    const ProtobufCMessageDescriptor *req_desc;    /* NULL: raw bytes */
-    const ProtobufCMessageDescriptor *resp_desc;   /* informative */
-    gs_handler_fn fn;                              /* NULL: answers UNIMPLEMENTED */
+    const ProtobufCMessageDescriptor *req_desc;  /* NULL: raw bytes */
+    const ProtobufCMessageDescriptor *resp_desc; /* informative */
+    gs_handler_fn fn;                            /* NULL: answers UNIMPLEMENTED */
     void *ud;
 } gs_method;
 
@@ -64,23 +64,24 @@ typedef struct gs_method {
 typedef int (*gs_interceptor_fn)(gs_call *call, const gs_method *m, void *ud);
 
 typedef struct gs_config {
-    const char *host;           /* bind address; default "0.0.0.0" */
-    int port;                   /* default 3322; 0 = ephemeral */
-    int workers_min;            /* threads started up front (default 4) */
-    int workers_max;            /* pool grows up to this when all are busy (default 64) */
-    size_t max_recv_msg;        /* default 32 MiB, as immudb */
-    size_t max_send_msg;        /* default 2^31-1 */
-    uint32_t max_streams;       /* SETTINGS_MAX_CONCURRENT_STREAMS (default 1000) */
-    int max_connections;        /* more are accepted and closed at once (default 10000) */
-    int idle_timeout_ms;        /* close connections without streams after this (default 1 h; 0 off) */
-    int write_timeout_ms;       /* a handler blocked on a stalled peer gives up (default 30 s) */
-    int handshake_timeout_ms;   /* TLS handshake and HTTP/2 preface (default 10 s) */
-    int shutdown_grace_ms;      /* in-flight calls get this long after stop (default 30 s) */
-    uint32_t max_header_list;   /* bytes of request headers (default 64 KiB) */
-    uint32_t stream_window;     /* initial HTTP/2 stream window (default 1 MiB) */
-    uint32_t conn_window;       /* connection window (default 16 MiB) */
-    size_t out_buffer;          /* queued output per call before gs_send blocks (default 1 MiB) */
-    cry_tls_ctx *tls;           /* NULL: h2c; else TLS with this context (not owned) */
+    const char *host;     /* bind address; default "0.0.0.0" */
+    int port;             /* default 3322; 0 = ephemeral */
+    int workers_min;      /* threads started up front (default 4) */
+    int workers_max;      /* pool grows up to this when all are busy (default 64) */
+    size_t max_recv_msg;  /* default 32 MiB, as immudb */
+    size_t max_send_msg;  /* default 2^31-1 */
+    uint32_t max_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS (default 1000) */
+    int max_connections;  /* more are accepted and closed at once (default 10000) */
+    int idle_timeout_ms;  /* close connections without streams after this (default 1 h; 0 off) */
+    int write_timeout_ms; /* a handler blocked on a stalled peer gives up (default 30 s) */
+    int handshake_timeout_ms; /* TLS handshake and HTTP/2 preface (default 10 s) */
+    int shutdown_grace_ms;    /* in-flight calls get this long after stop (default 30 s) */
+    uint32_t max_header_list; /* bytes of request headers (default 64 KiB) */
+    uint32_t stream_window;   /* initial HTTP/2 stream window (default 1 MiB) */
+    uint32_t conn_window;     /* connection window (default 16 MiB) */
+    size_t out_buffer;        /* queued output (and unread input) per call before gs_send
+                                 blocks / the window is held back (default 256 KiB) */
+    cry_tls_ctx *tls;         /* NULL: h2c; else TLS with this context (not owned) */
 } gs_config;
 
 /* Fills |cfg| with the defaults above. */
@@ -117,11 +118,11 @@ int gs_server_install_signals(gs_server *s);
 
 /* Counters (approximate, for tests and metrics). */
 typedef struct gs_stats {
-    uint64_t connections;       /* open now */
-    uint64_t accepted;          /* since start */
-    uint64_t calls;             /* calls started */
-    uint64_t active_calls;      /* open now */
-    uint64_t workers;           /* threads in the pool */
+    uint64_t connections;  /* open now */
+    uint64_t accepted;     /* since start */
+    uint64_t calls;        /* calls started */
+    uint64_t active_calls; /* open now */
+    uint64_t workers;      /* threads in the pool */
 } gs_stats;
 void gs_server_stats(gs_server *s, gs_stats *out);
 

@@ -13,9 +13,9 @@
 #include "client/gtls.h"
 #include "server/gs_internal.h"
 
-#define GS_OUT_HIWAT (256u * 1024u) /* socket-side buffer before we stop pulling frames */
-#define GS_READ_BUDGET 16           /* reads per readiness event, for fairness */
-#define GS_RBUF 65536
+#define GS_OUT_HIWAT   (256u * 1024u) /* socket-side buffer before we stop pulling frames */
+#define GS_READ_BUDGET 16             /* reads per readiness event, for fairness */
+#define GS_RBUF        65536
 
 static void call_abort_http(gs_call *c, int http_status, int code, const char *msg);
 
@@ -529,8 +529,8 @@ static void on_request_headers(gs_call *c)
     }
     const char *enc = gw_md_get(&c->req_md, "grpc-encoding");
     if (enc && strcmp(enc, "identity") != 0) {
-        snprintf(msg, sizeof(msg), "grpc: Decompressor is not installed for grpc-encoding \"%.100s\"",
-                 enc);
+        snprintf(msg, sizeof(msg),
+                 "grpc: Decompressor is not installed for grpc-encoding \"%.100s\"", enc);
         gs_call_abort(c, GW_UNIMPLEMENTED, msg);
         return;
     }
@@ -731,8 +731,8 @@ static int cb_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
         else
             snprintf(msg, sizeof(msg), "server out of memory");
         int code = rc == SEAL_ELIMIT || rc == SEAL_ENOMEM ? GW_RESOURCE_EXHAUSTED
-                   : rc == SEAL_EUNSUPPORTED             ? GW_UNIMPLEMENTED
-                                                         : GW_INTERNAL;
+                   : rc == SEAL_EUNSUPPORTED              ? GW_UNIMPLEMENTED
+                                                          : GW_INTERNAL;
         gs_call_abort(c, code, msg);
         break;
     }

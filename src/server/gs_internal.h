@@ -42,10 +42,10 @@ struct gs_call {
     gs_server *srv;
     atomic_int refs;
     int32_t stream_id;
-    const gs_method *m;          /* set when headers are complete */
+    const gs_method *m; /* set when headers are complete */
 
     /* ---- I/O thread only ---- */
-    struct gs_conn *conn;        /* NULL once the connection is gone */
+    struct gs_conn *conn; /* NULL once the connection is gone */
     struct gs_call *cnext, *cprev;
     struct gs_call *dnext, *dprev;
     bool in_dlist;
@@ -53,16 +53,16 @@ struct gs_call {
     char *http_method;
     size_t hdr_bytes;
     bool hdr_too_big;
-    int64_t deadline;            /* monotonic ms, 0 = none */
+    int64_t deadline; /* monotonic ms, 0 = none */
     bool bad_timeout;
     gw_reader rd;
     int nmsgs;
-    gw_msg *req;                 /* unary / server-streaming request */
+    gw_msg *req; /* unary / server-streaming request */
     bool headers_done, remote_closed, dispatched, responded, closed, rst_sent;
     bool aborted, trailers_sent;
     int abort_code;
     char *abort_msg;
-    size_t unconsumed;           /* stream bytes not yet given back to the peer */
+    size_t unconsumed; /* stream bytes not yet given back to the peer */
 
     /* ---- immutable once dispatched ---- */
     gw_md req_md;
@@ -80,10 +80,10 @@ struct gs_call {
     bool handler_done;
     int status;
     char *status_msg;
-    bool cancelled;              /* worker must stop */
-    bool want_rst;               /* worker asks the I/O thread to reset the stream */
-    bool want_consume;           /* worker drained input: give window back */
-    bool headers_out;            /* response headers submitted */
+    bool cancelled;    /* worker must stop */
+    bool want_rst;     /* worker asks the I/O thread to reset the stream */
+    bool want_consume; /* worker drained input: give window back */
+    bool headers_out;  /* response headers submitted */
     gw_md resp_md, trailer_md;
     bool notify_queued;
     struct gs_call *nnext;
@@ -96,7 +96,7 @@ struct gs_call {
 struct gs_conn {
     gs_ep ep;
     gs_server *srv;
-    int fd;                      /* -1 for an in-memory connection (fuzzing) */
+    int fd; /* -1 for an in-memory connection (fuzzing) */
     nghttp2_session *h2;
     cry_tls_conn *tls;
     bool tls_done;
@@ -107,7 +107,7 @@ struct gs_conn {
     struct gs_conn *dirty_next;
     bool dead;
     bool goaway;
-    bool h2_started;             /* the client preface arrived */
+    bool h2_started; /* the client preface arrived */
     struct gs_conn *dead_next;
     gs_call *calls;
     int ncalls;
@@ -117,13 +117,13 @@ struct gs_conn {
 };
 
 typedef struct gs_mentry {
-    gs_method m;                 /* m.path owned */
+    gs_method m; /* m.path owned */
 } gs_mentry;
 
 struct gs_server {
     gs_config cfg;
     char *host;
-    gs_mentry **methods;         /* open-addressing table by path */
+    gs_mentry **methods; /* open-addressing table by path */
     size_t mcap, mcount;
     gs_interceptor_fn icpt;
     void *icpt_ud;
@@ -147,7 +147,7 @@ struct gs_server {
     struct gs_conn *dirty;
     struct gs_conn *dead;
     int spare_fd;
-    uint8_t *rbuf, *tbuf;        /* I/O read buffers */
+    uint8_t *rbuf, *tbuf; /* I/O read buffers */
     gs_call *dlist;
     int64_t next_deadline;
     int64_t next_sweep;
@@ -162,9 +162,9 @@ struct gs_server {
 
 /* gs_server.c */
 const gs_method *gs_server_lookup(gs_server *s, const char *path, bool *service_known);
-void gs_server_notify(gs_call *c);          /* any thread: wake the I/O thread for c */
-void gs_server_track_deadline(gs_call *c);  /* I/O */
-void gs_server_untrack_deadline(gs_call *c);/* I/O */
+void gs_server_notify(gs_call *c);           /* any thread: wake the I/O thread for c */
+void gs_server_track_deadline(gs_call *c);   /* I/O */
+void gs_server_untrack_deadline(gs_call *c); /* I/O */
 void gs_conn_mark_dirty(struct gs_conn *cn);
 /* Destroys the connections marked dead (the loop does this every round). */
 void gs_server_reap(gs_server *s);
@@ -183,14 +183,14 @@ void gs_conn_flush(struct gs_conn *cn);
 void gs_conn_close(struct gs_conn *cn);
 void gs_conn_destroy(struct gs_conn *cn);
 void gs_conn_goaway(struct gs_conn *cn, bool graceful);
-void gs_call_kick(gs_call *c);               /* process a notification */
+void gs_call_kick(gs_call *c); /* process a notification */
 void gs_call_abort(gs_call *c, int code, const char *msg);
 
 /* gs_call.c */
 gs_call *gs_call_new(gs_server *s, struct gs_conn *cn, int32_t stream_id);
 void gs_call_ref(gs_call *c);
 void gs_call_unref(gs_call *c);
-void gs_call_run(void *arg);                 /* worker job */
+void gs_call_run(void *arg); /* worker job */
 void gs_chunk_free(gs_chunk *ch);
 
 #endif

@@ -18,7 +18,7 @@
 #include "common/common.h"
 #include "server/gs_internal.h"
 
-#define GS_SWEEP_MS 1000
+#define GS_SWEEP_MS   1000
 #define GS_MAX_EVENTS 256
 
 void gs_config_default(gs_config *c)
@@ -39,7 +39,7 @@ void gs_config_default(gs_config *c)
     c->max_header_list = 64u * 1024;
     c->stream_window = 1u << 20;
     c->conn_window = 16u << 20;
-    c->out_buffer = 1u << 20;
+    c->out_buffer = 256u * 1024;
 }
 
 int gs_server_new(gs_server **out, const gs_config *cfg)
@@ -55,7 +55,7 @@ int gs_server_new(gs_server **out, const gs_config *cfg)
         return SEAL_ENOMEM;
     s->cfg = *cfg;
     if (s->cfg.out_buffer == 0)
-        s->cfg.out_buffer = 1u << 20;
+        s->cfg.out_buffer = 256u * 1024;
     if (s->cfg.write_timeout_ms <= 0)
         s->cfg.write_timeout_ms = 30 * 1000;
     if (s->cfg.handshake_timeout_ms <= 0)

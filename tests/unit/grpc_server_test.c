@@ -234,8 +234,23 @@ static void test_content_type_and_framing(void)
     seal_free(r);
     gw_md_free(&md);
 
+    /* Request headers beyond max_header_list (64 KiB): refused, connection kept. */
+    char *big = seal_malloc(40001);
+    memset(big, 'a', 40000);
+    big[40000] = 0;
+    gw_md_adds(&md, "x-big-1", big);
+    gw_md_adds(&md, "x-big-2", big);
+    seal_free(big);
+    CHECK_OK(gc_unary(c, TP "Echo", &og, "x", 1, &r, &n, &st));
+    CHECK_INT(st.code, GW_RESOURCE_EXHAUSTED);
+    CHECK_INT(st.http_status, 431);
+    gc_status_free(&st);
+    seal_free(r);
+    gw_md_free(&md);
+
     char resp[16];
     CHECK_INT(ts_unary(c, TP "Echo", "ok", 2, resp, sizeof(resp), NULL), GW_OK);
+    CHECK(gc_alive(c));
     gc_close(c);
 }
 

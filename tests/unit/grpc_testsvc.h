@@ -45,9 +45,8 @@ static int h_meta(gs_call *c, const ProtobufCMessage *req, void *ud)
     const char *a = gs_call_header(c, "authorization");
     const char *s = gs_call_header(c, "sessionid");
     char buf[512];
-    int n = snprintf(buf, sizeof(buf), "auth=%s;sid=%s;left=%s;tls=%d", a ? a : "-",
-                     s ? s : "-", gs_call_time_left_ms(c) >= 0 ? "yes" : "no",
-                     gs_call_is_tls(c) ? 1 : 0);
+    int n = snprintf(buf, sizeof(buf), "auth=%s;sid=%s;left=%s;tls=%d", a ? a : "-", s ? s : "-",
+                     gs_call_time_left_ms(c) >= 0 ? "yes" : "no", gs_call_is_tls(c) ? 1 : 0);
     return gs_send_raw(c, buf, (size_t)n);
 }
 
@@ -154,7 +153,7 @@ static int h_get(gs_call *c, const ProtobufCMessage *req, void *ud)
     immudb__schema__entry__init(&e);
     e.tx = kr->attx ? kr->attx : 7;
     e.key = kr->key;
-    e.value.data = (uint8_t *)(uintptr_t)"value";
+    e.value.data = (uint8_t *)(uintptr_t) "value";
     e.value.len = 5;
     return gs_send(c, &e.base);
 }
@@ -232,8 +231,8 @@ static gc_conn *ts_connect(const tsrv *t)
 }
 
 /* Unary call with raw bytes; returns the status code, fills resp (NUL-terminated). */
-static int ts_unary(gc_conn *c, const char *path, const void *req, size_t n, char *resp,
-                    size_t cap, gc_status *st_out)
+static int ts_unary(gc_conn *c, const char *path, const void *req, size_t n, char *resp, size_t cap,
+                    gc_status *st_out)
 {
     uint8_t *r = NULL;
     size_t rl = 0;
