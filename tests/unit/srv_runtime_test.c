@@ -277,6 +277,38 @@ static int open_session(cli *k, const char *user, const char *pw, const char *db
     return code;
 }
 
+/* Set key=value in the selected database; *id gets the tx id. */
+static int kv_set(cli *k, const char *key, const char *val, uint64_t *id)
+{
+    Immudb__Schema__KeyValue kv = IMMUDB__SCHEMA__KEY_VALUE__INIT;
+    Immudb__Schema__KeyValue *kvs[1] = {&kv};
+    Immudb__Schema__SetRequest req = IMMUDB__SCHEMA__SET_REQUEST__INIT;
+    kv.key = bin(key);
+    kv.value = bin(val);
+    req.kvs = kvs;
+    req.n_kvs = 1;
+    Immudb__Schema__TxHeader *h = NULL;
+    int code = call(k, "Set", &req.base, &immudb__schema__tx_header__descriptor, &h);
+    if (h && id)
+        *id = h->id;
+    FREE_MSG(h);
+    return code;
+}
+
+/* The header version of tx |id| (TxById), or -1. */
+static int tx_version(cli *k, uint64_t id)
+{
+    Immudb__Schema__TxRequest req = IMMUDB__SCHEMA__TX_REQUEST__INIT;
+    req.tx = id;
+    Immudb__Schema__Tx *tx = NULL;
+    int v = -1;
+    if (call(k, "TxById", &req.base, &immudb__schema__tx__descriptor, &tx) == GW_OK && tx &&
+        tx->header)
+        v = tx->header->version;
+    FREE_MSG(tx);
+    return v;
+}
+
 /* -------------------------------------------------------------- tests */
 static void test_login_logout(void)
 {
@@ -519,6 +551,15 @@ static void test_databases(void)
         CHECK(st->signature == NULL);
     }
     FREE_MSG(st);
+    /* The header version is honoured by the commits. */
+    uint64_t id = 0;
+    CHECK_INT(kv_set(&k, "k0", "v0", &id), GW_OK);
+    CHECK_INT(id, 1);
+    CHECK_INT(tx_version(&k, id), 0);
+    CHECK_INT(use_db(&k, "dbv1"), GW_OK);
+    CHECK_INT(kv_set(&k, "k1", "v1", &id), GW_OK);
+    CHECK_INT(tx_version(&k, id), 1);
+    CHECK_INT(use_db(&k, "dbv0"), GW_OK);
     Immudb__Schema__DatabaseHealthResponse *hr = NULL;
     CHECK_INT(call(&k, "DatabaseHealth", NULL, &immudb__schema__database_health_response__descriptor,
                    &hr),
@@ -722,6 +763,10 @@ static void test_users(void)
     if (st)
         CHECK_STR(st->db, "db1");
     FREE_MSG(st);
+    /* Read-only: reads pass, writes are refused with immudb's message. */
+    CHECK_INT(kv_set(&a, "x", "y", NULL), GW_UNKNOWN);
+    CHECK_MSG(&a, "permission denied");
+    CHECK_INT(call(&a, "CountAll", NULL, NULL, NULL), GW_OK);
     /* Admin calls need a sysadmin. */
     CHECK_INT(create_db_v2(&a, "mine", -1, false, NULL), GW_UNKNOWN);
     CHECK_MSG(&a, "loggedin user does not have permissions for this operation");
@@ -774,6 +819,7 @@ static void test_users(void)
     CHECK_INT(login(&a, "alice", "Alice-Pw2!"), GW_OK);
     CHECK_INT(use_db(&a, "db1"), GW_PERMISSION_DENIED);
     CHECK_INT(use_db(&a, "db2"), GW_OK);
+    CHECK_INT(kv_set(&a, "x", "y", NULL), GW_OK); /* read-write now */
 
     /* dave administers db2: he sees the users with a permission on it. */
     cli dv;
@@ -853,6 +899,9 @@ static void test_sessions(void)
         CHECK_STR(st->db, "sdb2");
     FREE_MSG(st);
 
+    uint64_t sid_tx = 0;
+    CHECK_INT(kv_set(&s1, "sk", "sv", &sid_tx), GW_OK);
+    CHECK_INT(sid_tx, 1);
     /* Session methods need the session id. */
     CHECK_INT(call(&k, "KeepAlive", NULL, NULL, NULL), GW_UNKNOWN);
     CHECK_MSG(&k, "no sessionID provided");
