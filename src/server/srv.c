@@ -16,7 +16,7 @@
 #include "common/common.h"
 #include "server/srv_int.h"
 
-#define SRV_LOG "server"
+#define SRV_LOG   "server"
 #define UUID_FILE "immudb.identifier"
 
 void srv_options_default(srv_options *o)
@@ -314,7 +314,8 @@ static int authenticate(srv *s, srv_req *r, const char *method, char *user, size
         r->token = tok;
         return 0;
     }
-    return gs_error(call, GW_UNAUTHENTICATED, "%s", use_db ? "Please login" : AUTH_MSG_NOT_LOGGED_IN);
+    return gs_error(call, GW_UNAUTHENTICATED, "%s",
+                    use_db ? "Please login" : AUTH_MSG_NOT_LOGGED_IN);
 }
 
 static int dispatch(gs_call *call, const ProtobufCMessage *req, void *ud)
@@ -402,8 +403,9 @@ static void *sweeper_main(void *arg)
         size_t closed = auth_sessions_sweep(s->sessions, now, &st);
         size_t dropped = auth_tokens_sweep(s->tokens, now);
         if (closed || dropped)
-            SEAL_LOGD(SRV_LOG, "sweep: %zu session(s) closed (%zu timed out, %zu too old), "
-                               "%zu inactive, %zu token(s) expired",
+            SEAL_LOGD(SRV_LOG,
+                      "sweep: %zu session(s) closed (%zu timed out, %zu too old), "
+                      "%zu inactive, %zu token(s) expired",
                       closed, st.closed_timeout, st.closed_age, st.inactive, dropped);
         pthread_mutex_lock(&s->smu);
     }
@@ -422,8 +424,8 @@ static int register_table(srv *s, const srv_method *t, char *err, size_t errlen)
             return SEAL_EINVAL;
         }
         if ((int)t->kind != kind)
-            SEAL_LOGW(SRV_LOG, "method %s: handler kind %d, service kind %d", t->name,
-                      (int)t->kind, kind);
+            SEAL_LOGW(SRV_LOG, "method %s: handler kind %d, service kind %d", t->name, (int)t->kind,
+                      kind);
         srv_binding *nb = seal_realloc(s->bindings, (s->nbindings + 1) * sizeof(*nb));
         if (!nb)
             return SEAL_ENOMEM;
@@ -537,8 +539,9 @@ int srv_new(srv **out, const srv_options *opt, char *err, size_t errlen)
         if (rc == 0 && !cry_key_has_private(s->signer))
             rc = SEAL_EINVAL;
         if (rc) {
-            errf(err, errlen, "cannot load the signing key %s: %s (a P-256 private key in PEM "
-                              "is needed)",
+            errf(err, errlen,
+                 "cannot load the signing key %s: %s (a P-256 private key in PEM "
+                 "is needed)",
                  s->signing_key_path, seal_strerror(rc));
             goto fail;
         }

@@ -676,8 +676,7 @@ static void add_fips_headers(gs_call *c)
     header_safe(buf);
     gs_call_add_header(c, "sealdb-fips-module", buf);
     gs_call_add_header(c, "sealdb-fips-status",
-                       st.initialized && st.fips_enabled && st.selftest_ok ? "active"
-                                                                           : "inactive");
+                       st.initialized && st.fips_enabled && st.selftest_ok ? "active" : "inactive");
     snprintf(buf, sizeof(buf), "%s", st.validation);
     header_safe(buf);
     gs_call_add_header(c, "sealdb-fips-validation", buf);
@@ -737,11 +736,13 @@ static int h_current_state(srv_req *r, const ProtobufCMessage *m)
     return gs_send(r->call, &resp.base);
 }
 
-#define U(name, desc, fn) {name, GS_UNARY, desc, fn, false}
+#define U(name, desc, fn)                                                                          \
+    {                                                                                              \
+        name, GS_UNARY, desc, fn, false                                                            \
+    }
 const srv_method srv_admin_methods[] = {
     U("CreateDatabase", &immudb__schema__database__descriptor, h_create_database),
-    U("CreateDatabaseWith", &immudb__schema__database_settings__descriptor,
-      h_create_database_with),
+    U("CreateDatabaseWith", &immudb__schema__database_settings__descriptor, h_create_database_with),
     U("CreateDatabaseV2", &immudb__schema__create_database_request__descriptor,
       h_create_database_v2),
     U("DatabaseList", NULL, h_database_list),

@@ -9,7 +9,7 @@
 #include "common/common.h"
 #include "server/srv_int.h"
 
-#define LOGC "auth"
+#define LOGC              "auth"
 #define MSG_NO_SESSION_ID "no sessionID provided"
 
 static const char EMPTY[] = "";
@@ -379,7 +379,10 @@ out:
     return rc;
 }
 
-#define U(name, desc, fn) {name, GS_UNARY, desc, fn, false}
+#define U(name, desc, fn)                                                                          \
+    {                                                                                              \
+        name, GS_UNARY, desc, fn, false                                                            \
+    }
 const srv_method srv_auth_methods[] = {
     U("Login", &immudb__schema__login_request__descriptor, h_login),
     U("Logout", NULL, h_logout),

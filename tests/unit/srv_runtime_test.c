@@ -20,7 +20,7 @@
 #include "server/srv.h"
 #include "testlib.h"
 
-#define SVC "/immudb.schema.ImmuService/"
+#define SVC      "/immudb.schema.ImmuService/"
 #define ADMIN_PW "Admin-Pw1!"
 
 /* ------------------------------------------------------------- server */
@@ -174,7 +174,7 @@ static int call(cli *k, const char *method, const ProtobufCMessage *req,
 #define CHECK_MSG(k, text)                                                                         \
     do {                                                                                           \
         if (!strstr((k)->msg, (text)))                                                             \
-            T_FAIL("message \"%s\" does not contain \"%s\"", (k)->msg, (text));                  \
+            T_FAIL("message \"%s\" does not contain \"%s\"", (k)->msg, (text));                    \
     } while (0)
 
 static ProtobufCBinaryData bin(const char *s)
@@ -266,8 +266,8 @@ static int open_session(cli *k, const char *user, const char *pw, const char *db
     req.password = bin(pw);
     req.databasename = (char *)(uintptr_t)db;
     Immudb__Schema__OpenSessionResponse *resp;
-    int code = call(k, "OpenSession", &req.base,
-                    &immudb__schema__open_session_response__descriptor, &resp);
+    int code = call(k, "OpenSession", &req.base, &immudb__schema__open_session_response__descriptor,
+                    &resp);
     if (code == GW_OK) {
         snprintf(k->sid, sizeof(k->sid), "%s", resp->sessionid);
         CHECK(strlen(resp->sessionid) >= 40);
@@ -347,9 +347,9 @@ static void test_login_logout(void)
     }
     FREE_MSG(lr);
     Immudb__Schema__DatabaseListResponse *dl = NULL;
-    CHECK_INT(call(&k, "DatabaseList", NULL, &immudb__schema__database_list_response__descriptor,
-                   &dl),
-              GW_OK);
+    CHECK_INT(
+        call(&k, "DatabaseList", NULL, &immudb__schema__database_list_response__descriptor, &dl),
+        GW_OK);
     if (dl) {
         CHECK_INT(dl->n_databases, 1);
         if (dl->n_databases)
@@ -561,8 +561,8 @@ static void test_databases(void)
     CHECK_INT(tx_version(&k, id), 1);
     CHECK_INT(use_db(&k, "dbv0"), GW_OK);
     Immudb__Schema__DatabaseHealthResponse *hr = NULL;
-    CHECK_INT(call(&k, "DatabaseHealth", NULL, &immudb__schema__database_health_response__descriptor,
-                   &hr),
+    CHECK_INT(call(&k, "DatabaseHealth", NULL,
+                   &immudb__schema__database_health_response__descriptor, &hr),
               GW_OK);
     if (hr) {
         CHECK_INT(hr->pendingrequests, 0);
@@ -637,9 +637,9 @@ static void test_databases(void)
     del.database = "defaultdb";
     CHECK_INT(call(&k, "DeleteDatabase", &del.base, NULL, NULL), GW_UNKNOWN);
     CHECK_MSG(&k, "database is reserved");
-    CHECK_INT(call(&k, "DatabaseList", NULL, &immudb__schema__database_list_response__descriptor,
-                   &l2),
-              GW_OK);
+    CHECK_INT(
+        call(&k, "DatabaseList", NULL, &immudb__schema__database_list_response__descriptor, &l2),
+        GW_OK);
     FREE_MSG(l2);
 
     /* systemdb: a sysadmin may select it, but only maintenance methods run. */
@@ -747,9 +747,9 @@ static void test_users(void)
     /* alice: read-only on db1. */
     CHECK_INT(login(&a, "alice", "Alice-Pw1!"), GW_OK);
     Immudb__Schema__DatabaseListResponse *dl = NULL;
-    CHECK_INT(call(&a, "DatabaseList", NULL, &immudb__schema__database_list_response__descriptor,
-                   &dl),
-              GW_OK);
+    CHECK_INT(
+        call(&a, "DatabaseList", NULL, &immudb__schema__database_list_response__descriptor, &dl),
+        GW_OK);
     CHECK(dl && dl->n_databases == 1 && strcmp(dl->databases[0]->databasename, "db1") == 0);
     FREE_MSG(dl);
     /* Multi-database mode: the login token selects nothing yet. */
@@ -826,8 +826,7 @@ static void test_users(void)
     if (cli_open(&dv, t.port)) {
         CHECK_INT(login(&dv, "dave", "Dave-Pw1!!"), GW_OK);
         CHECK_INT(use_db(&dv, "db2"), GW_OK);
-        CHECK_INT(call(&dv, "ListUsers", NULL, &immudb__schema__user_list__descriptor, &ul),
-                  GW_OK);
+        CHECK_INT(call(&dv, "ListUsers", NULL, &immudb__schema__user_list__descriptor, &ul), GW_OK);
         CHECK(ul && ul->n_users == 2); /* alice and dave */
         FREE_MSG(ul);
         cli_close(&dv);
@@ -944,9 +943,9 @@ static void test_server_info_health_unimplemented(void)
     FREE_MSG(h);
     Immudb__Schema__ServerInfoRequest sreq = IMMUDB__SCHEMA__SERVER_INFO_REQUEST__INIT;
     Immudb__Schema__ServerInfoResponse *si = NULL;
-    CHECK_INT(call(&k, "ServerInfo", &sreq.base, &immudb__schema__server_info_response__descriptor,
-                   &si),
-              GW_OK);
+    CHECK_INT(
+        call(&k, "ServerInfo", &sreq.base, &immudb__schema__server_info_response__descriptor, &si),
+        GW_OK);
     if (si) {
         CHECK_STR(si->version, seal_version());
         CHECK_INT(si->numdatabases, 1);
