@@ -172,7 +172,8 @@ static void on_user_changed(void *arg, const char *username)
               n);
 }
 
-bool srv_multidb(srv *s)
+/* immudb's mandatoryAuth() at start-up. */
+static bool multidb_at_start(srv *s)
 {
     dbcat_info *l = NULL;
     size_t n = 0;
@@ -180,6 +181,16 @@ bool srv_multidb(srv *s)
         return true;
     seal_free(l);
     return n > 1 || users_count(s->users) > 1;
+}
+
+bool srv_multidb(srv *s)
+{
+    return atomic_load(&s->multidb);
+}
+
+void srv_set_multidb(srv *s)
+{
+    atomic_store(&s->multidb, true);
 }
 
 void srv_peer_host(gs_call *c, char *buf, size_t cap)
@@ -629,6 +640,7 @@ int srv_new(srv **out, const srv_options *opt, char *err, size_t errlen)
     s->info.admin_created = boot.created;
     s->info.admin_reset = boot.reset;
     s->info.admin_mismatch = boot.mismatch;
+    atomic_store(&s->multidb, multidb_at_start(s));
     bool is_def = false;
     if (users_admin_password_is_default(s->users, &is_def) == 0)
         s->info.admin_default = is_def;

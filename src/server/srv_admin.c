@@ -276,6 +276,8 @@ static int create_db(srv_req *r, const char *name, const dbcat_update *upd, bool
         SEAL_LOGI("server", "database '%s' could not be created. Reason: %s", name, sdb_errmsg());
         return srv_db_error(r, rc);
     }
+    if (!res->already_existed)
+        srv_set_multidb(s);
     SEAL_LOGI("server", "database '%s' successfully created", res->name);
     return 0;
 }

@@ -5,6 +5,7 @@
 #define SEAL_SRV_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "db/sessions.h"
 #include "db/users.h"
@@ -47,6 +48,8 @@ struct srv {
     srv_dbhealth *health;
     size_t nhealth, health_cap;
 
+    _Atomic bool multidb; /* immudb's multidbmode (see srv_multidb) */
+
     pthread_t sweeper;
     bool sweeper_started;
     pthread_mutex_t smu;
@@ -58,9 +61,12 @@ struct srv {
 int64_t srv_now_ms(void);
 /* Sets the call's status from a users_msg (immudb's text and code). */
 int srv_users_error(srv_req *r, int rc, const users_msg *m);
-/* immudb's "multi-database mode": more than defaultdb, or more users than
- * the superuser. Login tokens select defaultdb outside it. */
+/* immudb's "multi-database mode": decided at start-up (more databases than
+ * defaultdb, or more users than the superuser) and switched on for good by
+ * the first CreateDatabase. Login tokens select defaultdb outside it, and
+ * CreateUser without a database uses defaultdb. */
 bool srv_multidb(srv *s);
+void srv_set_multidb(srv *s);
 /* DatabaseHealth figures of |name|. */
 void srv_db_health(srv *s, const char *name, uint32_t *pending, int64_t *last_ms);
 /* The peer's address without the port (for the login backoff). */

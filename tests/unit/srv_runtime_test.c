@@ -374,6 +374,21 @@ static void test_login_logout(void)
     CHECK_INT(login(&k, "immudb", ADMIN_PW), GW_OK);
     CHECK(strcmp(old, k.token) != 0);
     CHECK_INT(call(&k, "DatabaseList", NULL, NULL, NULL), GW_OK);
+    /* The first CreateDatabase switches to multi-database mode: from then
+     * on a login token selects nothing, as in immudb. */
+    CHECK_INT(create_db_v2(&k, "second", -1, false, NULL), GW_OK);
+    CHECK_INT(current_state(&k, NULL), GW_OK); /* the old token keeps defaultdb */
+    CHECK_INT(login(&k, "immudb", ADMIN_PW), GW_OK);
+    CHECK_INT(current_state(&k, NULL), GW_UNKNOWN);
+    CHECK_MSG(&k, "please select a database first");
+    cli_close(&k);
+    /* After a restart too. */
+    ts_stop(&t);
+    if (!ts_start(&t, &o) || !cli_open(&k, t.port))
+        goto out;
+    CHECK_INT(login(&k, "immudb", ADMIN_PW), GW_OK);
+    CHECK_INT(current_state(&k, NULL), GW_UNKNOWN);
+    CHECK_MSG(&k, "please select a database first");
     cli_close(&k);
 out:
     ts_stop(&t);
