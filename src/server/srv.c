@@ -478,9 +478,24 @@ static int check_dir(const char *dir, char *err, size_t errlen)
         errf(err, errlen, "data directory %s: %s", dir, strerror(errno));
         return SEAL_EIO;
     }
-    if (mkdir(dir, 0750) != 0) {
-        errf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
-        return SEAL_EIO;
+    /* mkdir -p, as immudb's MkdirAll. */
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
+        errf(err, errlen, "data directory path too long");
+        return SEAL_EINVAL;
+    }
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+            errf(err, errlen, "cannot create data directory %s: %s", path, strerror(errno));
+            return SEAL_EIO;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
     }
     return 0;
 }

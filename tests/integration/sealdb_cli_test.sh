@@ -96,6 +96,7 @@ expect_fail "bad enc: password" "error decoding password" --admin-password 'enc:
 expect_fail "empty admin password" "cannot be empty" --admin-password '   '
 : >"$TMP/afile"
 expect_fail "dir is a file" "not a directory" --dir "$TMP/afile" --port 0
+expect_fail "dir under a file" "Not a directory" --dir "$TMP/afile/sub" --port 0
 expect_fail "mtls without certificate" "--mtls needs" --dir "$TMP/m" --port 0 --mtls
 expect_fail "missing signing key" "signing key" --dir "$TMP/s" --port 0 --signingKey "$TMP/nokey"
 
@@ -149,8 +150,8 @@ check "stored password kept" [ "${out#OK token=}" != "$out" ]
 kill -INT "$SPID"
 wait "$SPID"
 check "SIGINT: exit 0" [ $? -eq 0 ]
-if start "$TMP/s4.log" --dir "$TMP/fresh" --address 127.0.0.1 --port 0 --logformat json; then
-    ok "fresh dir with defaults"
+if start "$TMP/s4.log" --dir "$TMP/fresh/a/b" --address 127.0.0.1 --port 0 --logformat json; then
+    ok "fresh nested dir with defaults"
 else
     bad "fresh dir with defaults"; cat "$TMP/s4.log" >&2
 fi
