@@ -54,6 +54,8 @@ typedef struct kvh {
 } kvh;
 
 static kvh *kvh_cur;
+/* Store limit for the next kvh_start (0 = the default). */
+static uint32_t kvh_opt_max_value_len;
 
 /* ------------------------------------------------- the runtime stand-in */
 int srv_db_error(srv_req *r, int rc)
@@ -115,6 +117,8 @@ KVH_FN void kvh_start(kvh *h, int version, bool sign)
     o.store.clock = tu_clock;
     o.store.durability = SEAL_DURABILITY_NONE;
     o.signer = h->key;
+    if (kvh_opt_max_value_len)
+        o.store.max_value_len = kvh_opt_max_value_len;
     char dir[64];
     snprintf(dir, sizeof(dir), "kvdb%d_%d", version, seq++);
     int rc = sdb_open(t_path(dir), KVH_DBNAME, &o, &h->db);
@@ -272,7 +276,8 @@ KVH_FN gc_stream *kvh_stream_open(kvh *h, const char *method)
     return s;
 }
 
-static int kvh_send_chunk(gc_stream *s, const uint8_t *p, size_t n)
+/* One Chunk with |n| bytes of content, as they are (no length header). */
+KVH_FN int kvh_send_chunk(gc_stream *s, const void *p, size_t n)
 {
     Immudb__Schema__Chunk ch;
     immudb__schema__chunk__init(&ch);
