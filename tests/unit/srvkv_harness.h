@@ -1,16 +1,13 @@
 /* srvkv_harness.h - test harness for the key/value handlers (srv_kv.c):
- * a real gRPC server on an ephemeral port whose ImmuService methods run the
- * handlers of srv_kv_methods on one database, and the client side of the
- * tests: unary calls through the C client transport with protobuf-c
- * encode/decode, immudb's Chunk stream protocol (pkg/stream) written from
- * its Go sender/receiver, and a verifying client that checks Verifiable*
- * answers the way immudb's Go client does (formats spec 7.2-7.5), working
- * only on what it decoded from the wire.
- *
- * The server side stands in for the runtime (srv.h) with a minimal
- * srv_db_error and a dispatcher that hands every call the test database;
- * the client side does not know which: everything goes through kvh_call /
- * kvh_stream_open, which add the call metadata (h->md). */
+ * a real sealdb server (the runtime of srv.h: authentication, database
+ * selection, the handler tables) on an ephemeral port, and the client side
+ * of the tests: a login and a database of the wanted header version
+ * (CreateDatabaseV2 + UseDatabase, as immudb's clients do), unary calls
+ * through the C client transport with protobuf-c encode/decode, immudb's
+ * Chunk stream protocol (pkg/stream) written from its Go sender/receiver,
+ * and a verifying client that checks Verifiable* answers the way immudb's
+ * Go client does (formats spec 7.2-7.5), working only on what it decoded
+ * from the wire. Every call carries the session's token (h->md). */
 #ifndef SEAL_SRVKV_HARNESS_H
 #define SEAL_SRVKV_HARNESS_H
 
@@ -19,11 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "db_testutil.h"
+#include "testlib.h"
 
 #include "client/grpc_client.h"
 #include "crypto/cry.h"
+#include "db/catalog.h"
 #include "db/kvenc.h"
 #include "mtree/mtree.h"
 #include "schema.pb-c.h"
@@ -31,134 +31,165 @@
 #include "server/immu_service.h"
 #include "server/srv.h"
 
-#define KVH_FN     static __attribute__((unused))
-#define KVH_PATH   "/immudb.schema.ImmuService/"
-#define KVH_CHUNK  (64 * 1024) /* immudb's stream chunk size */
-#define KVH_DBNAME "kvdb"
+#define KVH_FN       static __attribute__((unused))
+#define KVH_PATH     "/immudb.schema.ImmuService/"
+#define KVH_CHUNK    (64 * 1024) /* immudb's stream chunk size */
+#define KVH_DBNAME   "kvdb"
+#define KVH_ADMIN_PW "kv-Test-pw1!"
+#define U8(s)        ((const uint8_t *)(s))
 
 static const uint8_t KVH_EMPTY[32] = {
     0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
     0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
 
 typedef struct kvh {
-    gs_server *s;
+    srv *s;
     pthread_t th;
     int run_rc;
     int port;
     int version;
-    sdb *db;
-    cry_key *key; /* server signing key, or NULL */
-    cry_key *pub; /* its public half, as a client configures it */
+    char dir[512];
+    char keyfile[600];
+    cry_key *pub; /* the server's public key, as a client configures it */
     gc_conn *c;
-    gw_md md; /* metadata of every call */
+    gw_md md; /* metadata of every call (the token) */
 } kvh;
 
-static kvh *kvh_cur;
-
-/* ------------------------------------------------- the runtime stand-in */
-int srv_db_error(srv_req *r, int rc)
-{
-    const char *msg = sdb_errmsg();
-    if (!msg[0])
-        return rc;
-    int code = sdb_errgrpc();
-    return gs_error(r->call, code ? code : GW_UNKNOWN, "%s", msg);
-}
-
-const cry_key *srv_signing_key(const srv *s)
-{
-    SEAL_UNUSED(s);
-    return kvh_cur ? kvh_cur->key : NULL;
-}
-
-dbcat *srv_catalog(const srv *s)
-{
-    SEAL_UNUSED(s);
-    return NULL;
-}
-
-static int kvh_dispatch(gs_call *call, const ProtobufCMessage *req, void *ud)
-{
-    const srv_method *m = ud;
-    srv_req r = {.server = NULL,
-                 .call = call,
-                 .user = "immudb",
-                 .sysadmin = true,
-                 .db_name = KVH_DBNAME,
-                 .db = kvh_cur->db};
-    return m->fn(&r, req);
-}
+/* Database setting for the next kvh_start (0 = the default). */
+static uint32_t kvh_opt_max_value_len;
 
 static void *kvh_main(void *a)
 {
     kvh *h = a;
-    h->run_rc = gs_server_run(h->s);
+    h->run_rc = srv_run(h->s);
     return NULL;
 }
 
-/* Starts a server with a fresh database of header |version|, signed when
- * |sign|. */
+static char kvh_msg[1024]; /* status message of the last call */
+KVH_FN int kvh_call(kvh *h, const char *method, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *rd, void *out);
+KVH_FN void kvh_free(void *m);
+
+static void kvh_token(kvh *h, const char *token)
+{
+    char b[512];
+    snprintf(b, sizeof(b), "Bearer %s", token);
+    gw_md_free(&h->md);
+    memset(&h->md, 0, sizeof(h->md));
+    CHECK_OK(gw_md_adds(&h->md, "authorization", b));
+}
+
+/* Logs in as the superuser and selects |db| (0 or the status code). */
+KVH_FN int kvh_login(kvh *h, const char *db)
+{
+    gw_md_free(&h->md);
+    memset(&h->md, 0, sizeof(h->md));
+    Immudb__Schema__LoginRequest lq;
+    immudb__schema__login_request__init(&lq);
+    lq.user = (ProtobufCBinaryData){6, (uint8_t *)(uintptr_t) "immudb"};
+    lq.password = (ProtobufCBinaryData){strlen(KVH_ADMIN_PW), (uint8_t *)(uintptr_t)KVH_ADMIN_PW};
+    Immudb__Schema__LoginResponse *lr;
+    int code = kvh_call(h, "Login", &lq.base, &immudb__schema__login_response__descriptor, &lr);
+    if (code != GW_OK)
+        return code;
+    kvh_token(h, lr->token);
+    kvh_free(lr);
+    Immudb__Schema__Database dq;
+    immudb__schema__database__init(&dq);
+    dq.databasename = (char *)(uintptr_t)db;
+    Immudb__Schema__UseDatabaseReply *ur;
+    code =
+        kvh_call(h, "UseDatabase", &dq.base, &immudb__schema__use_database_reply__descriptor, &ur);
+    if (code != GW_OK)
+        return code;
+    kvh_token(h, ur->token);
+    kvh_free(ur);
+    return 0;
+}
+
+/* Starts a server, creates database KVH_DBNAME with header |version|
+ * (signed answers when |sign|) and selects it. */
 KVH_FN void kvh_start(kvh *h, int version, bool sign)
 {
     static int seq;
     memset(h, 0, sizeof(*h));
     h->version = version;
+    snprintf(h->dir, sizeof(h->dir), "%s/srv%d", t_tmpdir(), seq++);
+    srv_options o;
+    srv_options_default(&o);
+    o.dir = h->dir;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.admin_password = KVH_ADMIN_PW;
+    o.pbkdf2_iterations = 1000;
+    o.synced = false;
+    o.shutdown_grace_ms = 2000;
     if (sign) {
+        cry_key *k;
         uint8_t pt[65];
-        CHECK_OK(cry_ec_generate(&h->key));
-        CHECK_OK(cry_key_public_raw(h->key, pt));
+        CHECK_OK(cry_ec_generate(&k));
+        snprintf(h->keyfile, sizeof(h->keyfile), "%s.key.pem", h->dir);
+        CHECK_OK(cry_key_save_private_file(k, h->keyfile));
+        CHECK_OK(cry_key_public_raw(k, pt));
         CHECK_OK(cry_key_from_public_raw(&h->pub, pt));
+        cry_key_free(k);
+        o.signing_key = h->keyfile;
     }
-    sdb_options o;
-    sdb_options_default(&o);
-    o.store.tx_header_version = version;
-    o.store.clock = tu_clock;
-    o.store.durability = SEAL_DURABILITY_NONE;
-    o.signer = h->key;
-    char dir[64];
-    snprintf(dir, sizeof(dir), "kvdb%d_%d", version, seq++);
-    int rc = sdb_open(t_path(dir), KVH_DBNAME, &o, &h->db);
-    if (rc)
-        T_FAIL("sdb_open: %s %s", t_errstr(rc), sdb_errmsg());
-    kvh_cur = h;
-
-    gs_config c;
-    gs_config_default(&c);
-    c.host = "127.0.0.1";
-    c.port = 0;
-    CHECK_OK(gs_server_new(&h->s, &c));
-    CHECK_OK(immu_service_register_all(h->s));
-    for (const srv_method *m = srv_kv_methods; m->name; m++) {
-        CHECK_INT(immu_method_kind(m->name), (int)m->kind);
-        const ProtobufCMethodDescriptor *md = immu_method(m->name);
-        if (m->req_desc)
-            CHECK(md && md->input == m->req_desc);
-        CHECK(m->needs_db);
-        CHECK_OK(immu_service_set(h->s, m->name, kvh_dispatch, (void *)(uintptr_t)m));
+    char err[512] = "";
+    int rc = srv_new(&h->s, &o, err, sizeof(err));
+    if (rc) {
+        T_FAIL("srv_new: %s (%s)", err, t_errstr(rc));
+        exit(1);
     }
-    CHECK_OK(gs_server_listen(h->s));
-    h->port = gs_server_port(h->s);
+    h->port = srv_port(h->s);
     CHECK(pthread_create(&h->th, NULL, kvh_main, h) == 0);
     CHECK_OK(gc_connect(&h->c, "127.0.0.1", h->port, NULL));
+    CHECK_OK(kvh_login(h, "defaultdb"));
+
+    Immudb__Schema__NullableUint32 ver, mvl;
+    immudb__schema__nullable_uint32__init(&ver);
+    immudb__schema__nullable_uint32__init(&mvl);
+    ver.value = (uint32_t)version;
+    mvl.value = kvh_opt_max_value_len;
+    Immudb__Schema__DatabaseNullableSettings st;
+    immudb__schema__database_nullable_settings__init(&st);
+    st.writetxheaderversion = &ver;
+    if (kvh_opt_max_value_len)
+        st.maxvaluelen = &mvl;
+    Immudb__Schema__CreateDatabaseRequest cq;
+    immudb__schema__create_database_request__init(&cq);
+    cq.name = (char *)(uintptr_t)KVH_DBNAME;
+    cq.settings = &st;
+    Immudb__Schema__CreateDatabaseResponse *cr;
+    CHECK_INT(kvh_call(h, "CreateDatabaseV2", &cq.base,
+                       &immudb__schema__create_database_response__descriptor, &cr),
+              GW_OK);
+    kvh_free(cr);
+    CHECK_OK(kvh_login(h, KVH_DBNAME));
 }
 
 KVH_FN void kvh_stop(kvh *h)
 {
     gc_close(h->c);
-    gs_server_stop(h->s);
+    srv_stop(h->s);
     pthread_join(h->th, NULL);
     CHECK_OK(h->run_rc);
-    gs_server_free(h->s);
-    CHECK_OK(sdb_close(h->db));
+    srv_free(h->s);
     gw_md_free(&h->md);
-    cry_key_free(h->key);
     cry_key_free(h->pub);
-    kvh_cur = NULL;
     memset(h, 0, sizeof(*h));
 }
 
+/* The database's state as the server has it (to compare with a client's). */
+KVH_FN void kvh_state(kvh *h, uint64_t *tx, uint8_t alh[32])
+{
+    sdb *db;
+    CHECK_OK(dbcat_acquire(srv_catalog(h->s), KVH_DBNAME, &db));
+    CHECK_OK(seal_state(sdb_store(db), tx, alh));
+    dbcat_release(srv_catalog(h->s), db);
+}
+
 /* ------------------------------------------------------------ unary calls */
-static char kvh_msg[1024]; /* status message of the last call */
 
 static void kvh_opts(kvh *h, gc_call_opts *o)
 {
@@ -272,7 +303,8 @@ KVH_FN gc_stream *kvh_stream_open(kvh *h, const char *method)
     return s;
 }
 
-static int kvh_send_chunk(gc_stream *s, const uint8_t *p, size_t n)
+/* One Chunk with |n| bytes of content, as they are (no length header). */
+KVH_FN int kvh_send_chunk(gc_stream *s, const void *p, size_t n)
 {
     Immudb__Schema__Chunk ch;
     immudb__schema__chunk__init(&ch);
@@ -427,7 +459,8 @@ KVH_FN bool kvh_msg_is(const kvh_rd *r, size_t i, const void *p, size_t n)
 /* Finishes a client stream and decodes its single answer. */
 KVH_FN int kvh_close_recv(gc_stream *s, const ProtobufCMessageDescriptor *rd, void *out)
 {
-    *(ProtobufCMessage **)out = NULL;
+    if (out)
+        *(ProtobufCMessage **)out = NULL;
     CHECK_OK(gc_stream_close_send(s));
     uint8_t *m = NULL;
     size_t n = 0;
@@ -438,10 +471,13 @@ KVH_FN int kvh_close_recv(gc_stream *s, const ProtobufCMessageDescriptor *rd, vo
     int code = st.code;
     gc_status_free(&st);
     if (code == GW_OK) {
-        if (got != 1)
-            T_FAIL("client stream: OK without an answer");
-        else if (!(*(ProtobufCMessage **)out = protobuf_c_message_unpack(rd, NULL, n, m)))
-            T_FAIL("client stream: answer does not decode as %s", rd->name);
+        ProtobufCMessage *a = got == 1 ? protobuf_c_message_unpack(rd, NULL, n, m) : NULL;
+        if (!a)
+            T_FAIL("client stream: OK without an answer that decodes as %s", rd->name);
+        if (out)
+            *(ProtobufCMessage **)out = a;
+        else
+            kvh_free(a);
     }
     seal_free(m);
     gc_stream_free(s);

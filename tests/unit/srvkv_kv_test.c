@@ -168,13 +168,13 @@ static void metadata_rules(void)
 {
     kvh h;
     kvh_start(&h, g_ver, false);
-    tu_clock_now = 1700000000;
+    const int64_t exp = (int64_t)time(NULL) + 3;
     kvreq r;
     kvreq_init(&r);
     kvreq_add(&r, "e", "ev");
     kvreq_md(&r, 0)->expiration = &r.ex[0];
     immudb__schema__expiration__init(&r.ex[0]);
-    r.ex[0].expiresat = tu_clock_now + 100;
+    r.ex[0].expiresat = exp;
     Immudb__Schema__TxHeader *hd;
     if (g_ver == 0) {
         CHECK_STATUS(do_set(&h, &r, NULL), 2,
@@ -217,8 +217,7 @@ static void metadata_rules(void)
 
     Immudb__Schema__Entry *e;
     CHECK_INT(do_get(&h, "e", 0, &e), GW_OK);
-    CHECK(e->metadata && e->metadata->expiration &&
-          e->metadata->expiration->expiresat == tu_clock_now + 100);
+    CHECK(e->metadata && e->metadata->expiration && e->metadata->expiration->expiresat == exp);
     CHECK(e->metadata && !e->metadata->deleted && !e->metadata->nonindexable);
     kvh_free(e);
     CHECK_INT(do_get(&h, "p", 0, &e), GW_OK);
@@ -250,7 +249,8 @@ static void metadata_rules(void)
     kvh_free(tx);
 
     /* expiry */
-    tu_clock_now += 200;
+    while ((int64_t)time(NULL) < exp) /* the server's clock is the wall clock */
+        usleep(50000);
     CHECK_STATUS(do_get(&h, "e", 0, NULL), 2, "key not found: expired entry");
     Immudb__Schema__HistoryRequest hq;
     immudb__schema__history_request__init(&hq);
@@ -685,10 +685,48 @@ static void malformed(void)
     kvh_stop(&h);
 }
 
+/* Through the runtime: no token, no call; the token's database is the one
+ * the handlers use. */
+static void auth_and_selection(void)
+{
+    kvh h;
+    kvh_start(&h, g_ver, false);
+    kvh_set(&h, "only-in-kvdb", "1");
+    gw_md saved = h.md;
+    memset(&h.md, 0, sizeof(h.md));
+    CHECK(do_get(&h, "only-in-kvdb", 0, NULL) != GW_OK);
+    kvreq r;
+    kvreq_init(&r);
+    kvreq_add(&r, "x", "y");
+    CHECK(do_set(&h, &r, NULL) != GW_OK);
+    gc_stream *s = kvh_stream_open(&h, "streamSet");
+    CHECK_OK(kvh_send_msg(s, "x", 1, KVH_CHUNK));
+    CHECK_OK(kvh_send_msg(s, "y", 1, KVH_CHUNK));
+    CHECK(kvh_close_recv(s, &immudb__schema__tx_header__descriptor, NULL) != GW_OK);
+    h.md = saved;
+
+    CHECK_OK(kvh_login(&h, "defaultdb"));
+    CHECK_STATUS(do_get(&h, "only-in-kvdb", 0, NULL), 2, "key not found");
+    uint64_t id = kvh_set(&h, "only-in-defaultdb", "2");
+    CHECK(id > 0);
+    CHECK_OK(kvh_login(&h, KVH_DBNAME));
+    CHECK_STATUS(do_get(&h, "only-in-defaultdb", 0, NULL), 2, "key not found");
+    Immudb__Schema__Entry *e;
+    CHECK_INT(do_get(&h, "only-in-kvdb", 0, &e), GW_OK);
+    kvh_free(e);
+    /* nothing was written by the refused calls */
+    uint64_t tx;
+    uint8_t alh[32];
+    kvh_state(&h, &tx, alh);
+    CHECK_INT(tx, 1);
+    kvh_stop(&h);
+}
+
 static void run_all(int ver)
 {
     g_ver = ver;
     fprintf(stderr, "-- header version %d\n", ver);
+    RUN(auth_and_selection);
     RUN(set_get);
     RUN(metadata_rules);
     RUN(preconditions);
