@@ -9,46 +9,13 @@
 #define MIN_MS (60LL * 1000)
 
 /* --------------------------------------------------------------- helpers */
-static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* base64url of |n| bytes; with |pad| '=' padding. Writes a NUL. */
-static size_t b64url(char *out, const uint8_t *p, size_t n, bool pad)
-{
-    size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        out[o++] = B64URL[(v >> 6) & 63];
-        out[o++] = B64URL[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        if (pad) {
-            out[o++] = '=';
-            out[o++] = '=';
-        }
-    } else if (n - i == 2) {
-        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8);
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        out[o++] = B64URL[(v >> 6) & 63];
-        if (pad)
-            out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* A fresh secret string: 32 DRBG bytes, base64url. */
 static int new_secret(char *out, bool pad)
 {
     uint8_t rnd[AUTH_SECRET_BYTES];
     int rc = cry_random(rnd, sizeof(rnd));
     if (rc == 0)
-        b64url(out, rnd, sizeof(rnd), pad);
+        seal_b64_encode(out, rnd, sizeof(rnd), SEAL_B64_URL | (pad ? 0 : SEAL_B64_NOPAD));
     cry_cleanse(rnd, sizeof(rnd));
     return rc;
 }
