@@ -169,6 +169,41 @@ static void dtab_free(dtab *t, size_t entry_size)
     t->b = NULL;
 }
 
+/* dtab_init and the lock that guards the table. */
+static int dtab_init_locked(dtab *t, pthread_mutex_t *mu)
+{
+    if (dtab_init(t) != 0)
+        return SEAL_ENOMEM;
+    if (pthread_mutex_init(mu, NULL) != 0) {
+        seal_free(t->b);
+        t->b = NULL;
+        return SEAL_ENOMEM;
+    }
+    return 0;
+}
+
+/* Removes and wipes the entry whose secret is |secret| under |mu|; returns
+ * |missing| when there is none. */
+static int dtab_take(dtab *t, pthread_mutex_t *mu, const char *secret, size_t entry_size,
+                     int missing)
+{
+    uint8_t dig[CRY_SHA256_LEN];
+    int rc = digest(dig, secret);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(mu);
+    dnode *e = dtab_get(t, dig);
+    if (e) {
+        dtab_unlink(t, e);
+        wipe_free(e, entry_size);
+    } else {
+        rc = missing;
+    }
+    pthread_mutex_unlock(mu);
+    cry_cleanse(dig, sizeof(dig));
+    return rc;
+}
+
 /* ------------------------------------------------------------------ tokens */
 typedef struct tok {
     dnode h; /* first */
@@ -192,12 +227,7 @@ int auth_tokens_new(auth_tokens **out, const auth_tokens_options *o)
         t->o.expiry_minutes = 1440;
     if (t->o.max_tokens == 0)
         t->o.max_tokens = 100000;
-    if (dtab_init(&t->tab) != 0) {
-        seal_free(t);
-        return SEAL_ENOMEM;
-    }
-    if (pthread_mutex_init(&t->mu, NULL) != 0) {
-        seal_free(t->tab.b);
+    if (dtab_init_locked(&t->tab, &t->mu) != 0) {
         seal_free(t);
         return SEAL_ENOMEM;
     }
@@ -309,23 +339,10 @@ int auth_tokens_use_database(auth_tokens *t, const char *token, const char *data
 
 int auth_tokens_revoke(auth_tokens *t, const char *token)
 {
-    uint8_t dig[CRY_SHA256_LEN];
-    int rc;
     token = bare_token(token);
     if (!t || !token || !*token)
         return SEAL_EAUTH;
-    if ((rc = digest(dig, token)) != 0)
-        return rc;
-    pthread_mutex_lock(&t->mu);
-    tok *e = (tok *)dtab_get(&t->tab, dig);
-    if (e) {
-        dtab_unlink(&t->tab, &e->h);
-        wipe_free(e, sizeof(*e));
-    } else {
-        rc = SEAL_EAUTH;
-    }
-    pthread_mutex_unlock(&t->mu);
-    return rc;
+    return dtab_take(&t->tab, &t->mu, token, sizeof(tok), SEAL_EAUTH);
 }
 
 size_t auth_tokens_revoke_user(auth_tokens *t, const char *username)
@@ -391,12 +408,7 @@ int auth_sessions_new(auth_sessions **out, const auth_sessions_options *o)
         seal_free(s);
         return SEAL_EINVAL;
     }
-    if (dtab_init(&s->tab) != 0) {
-        seal_free(s);
-        return SEAL_ENOMEM;
-    }
-    if (pthread_mutex_init(&s->mu, NULL) != 0) {
-        seal_free(s->tab.b);
+    if (dtab_init_locked(&s->tab, &s->mu) != 0) {
         seal_free(s);
         return SEAL_ENOMEM;
     }
@@ -528,22 +540,9 @@ int auth_sessions_set_database(auth_sessions *s, const char *id, const char *dat
 
 int auth_sessions_close(auth_sessions *s, const char *id)
 {
-    uint8_t dig[CRY_SHA256_LEN];
-    int rc;
     if (!s || !id || !*id)
         return SEAL_ENOTFOUND;
-    if ((rc = digest(dig, id)) != 0)
-        return rc;
-    pthread_mutex_lock(&s->mu);
-    sess *e = (sess *)dtab_get(&s->tab, dig);
-    if (e) {
-        dtab_unlink(&s->tab, &e->h);
-        wipe_free(e, sizeof(*e));
-    } else {
-        rc = SEAL_ENOTFOUND;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return dtab_take(&s->tab, &s->mu, id, sizeof(sess), SEAL_ENOTFOUND);
 }
 
 static bool sess_of_user(const dnode *e, const void *arg)
