@@ -109,6 +109,8 @@ typedef struct seal_store_info {
     uint64_t committed_tx; /* last durable (or acknowledged) tx */
     uint64_t indexed_tx;   /* last tx applied to the key index */
 } seal_store_info;
+/* Fills |out| with the store's settings and progress. 0, or SEAL_EINVAL for
+ * a NULL argument. */
 SEAL_API int seal_store_info_get(seal_store *s, seal_store_info *out);
 
 /* ------------------------------------------------------------- metadata */
@@ -145,6 +147,7 @@ typedef struct seal_txhdr {
 /* Starts an empty tx for |s|. *out owned by the caller (seal_tx_free), also
  * after a commit. SEAL_ENOMEM. */
 SEAL_API int seal_tx_new(seal_store *s, seal_tx **out);
+/* Frees a tx, committed or not; NULL is a no-op. */
 SEAL_API void seal_tx_free(seal_tx *tx);
 
 /* Adds an entry; key and value are copied. |md| NULL = no metadata.
@@ -254,7 +257,9 @@ typedef struct seal_scan_opts {
 } seal_scan_opts;
 /* Keys in byte order with their latest version as of the snapshot.
  * |cb| returns 0 to continue, non-zero to stop (returned as is). Entries
- * passed to cb are owned by the scan (valid during the call only). */
+ * passed to cb are owned by the scan (valid during the call only). Returns
+ * 0 after the last key, cb's value, SEAL_EINVAL for bad options, or
+ * SEAL_ECORRUPT / SEAL_EIO when a value cannot be read or fails its hash. */
 typedef int (*seal_scan_cb)(void *arg, const seal_entry *e);
 SEAL_API int seal_snap_scan(seal_snap *snap, const seal_scan_opts *o, seal_scan_cb cb,
                             void *arg);

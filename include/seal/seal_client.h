@@ -310,12 +310,17 @@ typedef struct seal_scan_req {
     int inclusive_seek;
     int inclusive_end;
 } seal_scan_req;
+/* Scan: keys in order from |seek_key| (or the first under |prefix|) up to
+ * |end_key|; |limit| 0 = server default. *out (seal_kventries_free, may be
+ * NULL when *n is 0) and *n are written only on success; the usual errors
+ * (SEAL_EINVAL without a request, server statuses as above). */
 SEAL_API int seal_client_scan(seal_client *c, const seal_scan_req *r, seal_kventry **out,
                               size_t *n);
 /* Count of keys under |prefix| (servers may answer UNIMPLEMENTED). */
 SEAL_API int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len,
                                uint64_t *out);
-/* History of a key. |limit| 0 = server default. */
+/* History of a key. |limit| 0 = server default. *out (seal_kventries_free,
+ * may be NULL when *n is 0); SEAL_ENOTFOUND when the key has no version. */
 SEAL_API int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_t offset,
                                  int32_t limit, int desc, uint64_t since_tx, seal_kventry **out,
                                  size_t *n);
@@ -345,12 +350,15 @@ typedef struct seal_zscan_req {
     uint64_t since_tx;
     int no_wait;
 } seal_zscan_req;
+/* ZScan: members of |set| by score. *out (seal_zentries_free, may be NULL
+ * when *n is 0) and *n are written only on success. */
 SEAL_API int seal_client_zscan(seal_client *c, const seal_zscan_req *r, seal_zentry **out,
                                size_t *n);
 
 /* TxById (raw entries, not verified). |out|: seal_rtx_clear. */
 SEAL_API int seal_client_tx_by_id(seal_client *c, uint64_t tx, seal_rtx *out);
-/* TxScan from |initial_tx|, at most |limit| txs (0 = server default). */
+/* TxScan from |initial_tx|, at most |limit| txs (0 = server default).
+ * *out (seal_rtxs_free, may be NULL when *n is 0). */
 SEAL_API int seal_client_tx_scan(seal_client *c, uint64_t initial_tx, uint32_t limit, int desc,
                                  seal_rtx **out, size_t *n);
 
@@ -482,9 +490,12 @@ typedef struct seal_db_info {
     uint64_t created_at;
     char *created_by;
 } seal_db_info;
+/* Frees |n| entries and the array; NULL is accepted. */
 SEAL_API void seal_db_infos_free(seal_db_info *d, size_t n);
 /* DatabaseListV2. *out (seal_db_infos_free) may be NULL when *n is 0. */
 SEAL_API int seal_client_database_list(seal_client *c, seal_db_info **out, size_t *n);
+/* Load/Unload/DeleteDatabase: 0, SEAL_EINVAL for a missing or invalid
+ * |name|, or the server's refusal (not found, reserved name, permission) as above. */
 SEAL_API int seal_client_load_database(seal_client *c, const char *name);
 SEAL_API int seal_client_unload_database(seal_client *c, const char *name);
 SEAL_API int seal_client_delete_database(seal_client *c, const char *name);
@@ -509,7 +520,14 @@ typedef struct seal_user {
     char *created_at;
     int active;
 } seal_user;
+/* Frees |n| users, their strings and permissions, and the array; NULL is
+ * accepted. */
 SEAL_API void seal_users_free(seal_user *u, size_t n);
+/* User administration (CreateUser, ChangePassword, ChangePermission,
+ * SetActiveUser): 0, SEAL_EINVAL for a missing argument, or the server's
+ * refusal with its message in seal_client_last_error() (SEAL_EPERM,
+ * SEAL_EINVAL for a weak password, SEAL_EEXISTS ...). Passwords are only
+ * read during the call. */
 SEAL_API int seal_client_create_user(seal_client *c, const char *user, const char *password,
                                      uint32_t permission, const char *database);
 SEAL_API int seal_client_change_password(seal_client *c, const char *user, const char *old_password,
@@ -518,6 +536,8 @@ SEAL_API int seal_client_change_password(seal_client *c, const char *user, const
 SEAL_API int seal_client_change_permission(seal_client *c, int grant, const char *user,
                                            const char *database, uint32_t permission);
 SEAL_API int seal_client_set_active_user(seal_client *c, const char *user, int active);
+/* ListUsers. *out (seal_users_free, may be NULL when *n is 0) and *n are
+ * written only on success. */
 SEAL_API int seal_client_list_users(seal_client *c, seal_user **out, size_t *n);
 
 #ifdef __cplusplus

@@ -61,10 +61,13 @@ enum seal_err {
  * code gives "unknown error"). The caller must not free it. */
 SEAL_API const char *seal_strerror(int err);
 
-/* seal_errname returns the symbolic name ("SEAL_ECORRUPT") of |err|, static. */
+/* seal_errname returns the symbolic name ("SEAL_ECORRUPT") of |err|: a
+ * static string, never NULL ("SEAL_E?" for a code not in the table).
+ * The caller must not free it. */
 SEAL_API const char *seal_errname(int err);
 
-/* seal_version returns the library version string ("0.1.0"), static. */
+/* seal_version returns the library version string ("0.1.0"): static, never
+ * NULL, not to be freed. */
 SEAL_API const char *seal_version(void);
 
 /* ---------------------------------------------------------------- logging */
@@ -87,7 +90,9 @@ SEAL_API int seal_log_level_parse(const char *s, enum seal_log_level *out);
 
 /* ------------------------------------------------------------- allocation */
 /* Allocation hooks: every allocation SealDB makes goes through them. A NULL
- * function restores the libc default. Set before any other call. */
+ * |a| or a NULL function restores the libc default. Cannot fail. Set before
+ * any other call and never while another thread uses the library: memory
+ * already handed out must be released with the hooks that allocated it. */
 typedef struct seal_allocator {
     void *(*malloc_fn)(size_t n);
     void *(*realloc_fn)(void *p, size_t n);
@@ -95,7 +100,8 @@ typedef struct seal_allocator {
 } seal_allocator;
 SEAL_API void seal_set_allocator(const seal_allocator *a);
 
-/* seal_free releases memory that a SealDB function returned to the caller. */
+/* seal_free releases memory that a SealDB function returned to the caller
+ * (through the current hooks). NULL is accepted and does nothing. */
 SEAL_API void seal_free(void *p);
 
 #ifdef __cplusplus

@@ -23,7 +23,8 @@ extern "C" {
 SEAL_API int seal_fips_init(const char *config_path) SEAL_WARN_UNUSED;
 
 /* seal_fips_last_error returns a static description of why the last
- * seal_fips_init failed ("" if it did not). */
+ * seal_fips_init failed ("" if it did not): never NULL, not to be freed,
+ * overwritten by the next seal_fips_init. */
 SEAL_API const char *seal_fips_last_error(void);
 
 /* Run-time status, read from the loaded module. */
@@ -51,7 +52,9 @@ SEAL_API void seal_fips_get_status(seal_fips_status *out);
 SEAL_API int seal_fips_selftest(void);
 
 /* seal_fips_status_json writes the status as one JSON object into |buf|
- * (NUL-terminated, truncated to |cap|). Returns the length it needed. */
+ * (NUL-terminated, truncated to |cap|; |buf| may be NULL when |cap| is 0).
+ * Returns the length it needed without the NUL: a result >= |cap| means the
+ * text was truncated. Cannot fail. */
 SEAL_API size_t seal_fips_status_json(char *buf, size_t cap);
 
 #ifdef __cplusplus

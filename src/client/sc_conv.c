@@ -34,14 +34,13 @@ void sc_kvmd_from_pb(const Immudb__Schema__KVMetadata *m, int *has, seal_kvmd *o
 
 size_t sc_kvmd_bytes_pb(const Immudb__Schema__KVMetadata *m, uint8_t out[MT_MAX_KVMD_LEN])
 {
-    if (!m)
+    seal_kvmd pub;
+    mt_kvmd md;
+    int has;
+    sc_kvmd_from_pb(m, &has, &pub);
+    if (!has)
         return 0;
-    mt_kvmd md = {
-        .deleted = m->deleted,
-        .has_expires = m->expiration != NULL,
-        .expires_at = m->expiration ? (uint64_t)m->expiration->expiresat : 0,
-        .non_indexable = m->nonindexable,
-    };
+    mt_kvmd_from_pub(&md, &pub);
     return mt_kvmd_bytes(&md, out);
 }
 

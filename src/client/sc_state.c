@@ -17,79 +17,28 @@
 #include "client/sc_internal.h"
 
 /* ---------------------------------------------------------------- base64 */
-static const char b64t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 char *sc_b64_encode(const uint8_t *p, size_t n)
 {
-    size_t olen = 4 * ((n + 2) / 3);
-    char *o = seal_malloc(olen + 1);
-    if (!o)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        o[j++] = b64t[(v >> 18) & 63];
-        o[j++] = b64t[(v >> 12) & 63];
-        o[j++] = i + 1 < n ? b64t[(v >> 6) & 63] : '=';
-        o[j++] = i + 2 < n ? b64t[v & 63] : '=';
-    }
-    o[j] = 0;
+    char *o = seal_malloc(SEAL_B64_LEN(n) + 1);
+    if (o)
+        seal_b64_encode(o, p, n, 0);
     return o;
-}
-
-static int b64v(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
 }
 
 /* Strict: length a multiple of 4, padding only at the end. */
 int sc_b64_decode(const char *s, size_t n, uint8_t **out, size_t *out_len)
 {
-    if (n % 4)
-        return SEAL_ECORRUPT;
-    uint8_t *o = seal_malloc(n / 4 * 3 + 1);
+    size_t cap = n / 4 * 3;
+    uint8_t *o = seal_malloc(cap + 1);
     if (!o)
         return SEAL_ENOMEM;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            if (s[i + k] == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else if (pad) {
-                seal_free(o);
-                return SEAL_ECORRUPT;
-            } else if ((v[k] = b64v(s[i + k])) < 0) {
-                seal_free(o);
-                return SEAL_ECORRUPT;
-            }
-        }
-        uint32_t w = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) | ((uint32_t)v[2] << 6) |
-                     (uint32_t)v[3];
-        o[j++] = (uint8_t)(w >> 16);
-        if (pad < 2)
-            o[j++] = (uint8_t)(w >> 8);
-        if (pad < 1)
-            o[j++] = (uint8_t)w;
+    long got = seal_b64_decode(o, cap, s, n);
+    if (got < 0) {
+        seal_free(o);
+        return SEAL_ECORRUPT;
     }
     *out = o;
-    *out_len = j;
+    *out_len = (size_t)got;
     return 0;
 }
 

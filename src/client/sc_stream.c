@@ -87,7 +87,11 @@ int seal_client_stream_set(seal_client *c, const seal_bytes *keys, const seal_by
     }
     if (rc == 0)
         rc = gc_stream_close_send(s);
-    /* the server may have ended the call early: its status tells why */
+    /* A local failure (memory, deadline, connection) ends the call here: the
+     * server, still waiting for the rest, would not answer. Only when the
+     * server ended the call early (SEAL_ECLOSED) does its status tell why. */
+    if (rc && rc != SEAL_ECLOSED)
+        goto done;
     int got = gc_stream_recv(s, &resp, &rl);
     int frc = gc_stream_finish(s, &st);
     if (frc) {
@@ -219,7 +223,7 @@ int seal_client_stream_get(seal_client *c, const void *key, size_t key_len, cons
             rc = sbuf_add(&b, ch->content.data, ch->content.len);
         sc_msg_free(ch);
         if (rc)
-            break;
+            goto done; /* freeing the stream cancels the rest */
     }
 finish:;
     int frc = gc_stream_finish(s, &st);

@@ -12,9 +12,9 @@
 #include "seal/seal_common.h"
 
 #define SEAL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SEAL_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define SEAL_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define SEAL_UNUSED(x) ((void)(x))
+#define SEAL_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define SEAL_MAX(a, b)    ((a) > (b) ? (a) : (b))
+#define SEAL_UNUSED(x)    ((void)(x))
 
 /* Allocation: all go through the hooks of seal_set_allocator. seal_xmalloc
  * never returns NULL for n == 0 (it allocates one byte). */
@@ -87,5 +87,20 @@ void seal_hex_encode(char *out, const uint8_t *p, size_t n);
 /* Returns the number of bytes decoded, or -1 if |hex| is not valid hex of at
  * most |cap| bytes. */
 long seal_hex_decode(uint8_t *out, size_t cap, const char *hex);
+
+/* Base64 (RFC 4648). seal_b64_encode writes at most SEAL_B64_LEN(n) chars
+ * plus a NUL to |out| and returns the count without the NUL. Flags:
+ * SEAL_B64_URL for the URL alphabet ("-_"), SEAL_B64_NOPAD to leave out the
+ * '=' padding. */
+#define SEAL_B64_URL    1u
+#define SEAL_B64_NOPAD  2u
+#define SEAL_B64_LEN(n) (4 * (((n) + 2) / 3))
+size_t seal_b64_encode(char *out, const uint8_t *p, size_t n, unsigned flags);
+/* Strict decoding of |len| chars of standard padded base64: a length that is
+ * a multiple of 4, '=' only at the end, canonical trailing bits. Returns the
+ * number of bytes written to |out|, or -1 if the text is not such base64 or
+ * needs more than |cap| bytes (|out| may then hold a partial result). An
+ * empty text decodes to 0 bytes. */
+long seal_b64_decode(uint8_t *out, size_t cap, const char *s, size_t len);
 
 #endif

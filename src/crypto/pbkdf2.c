@@ -68,72 +68,12 @@ int cry_pbkdf2_sha256(uint8_t *out, size_t out_len, const void *pw, size_t pw_le
     return cry_pbkdf2_sha256_impl(out, out_len, pw, pw_len, salt, salt_len, iterations);
 }
 
-/* ------------------------------------------------------------------ base64 */
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Writes 4*ceil(n/3) chars plus NUL; returns the length without the NUL. */
-static size_t b64_encode(char *out, const uint8_t *p, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        out[o++] = b64_alphabet[(v >> 18) & 63];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static int b64_value(char c)
-{
-    const char *q = c ? strchr(b64_alphabet, c) : NULL;
-    return q ? (int)(q - b64_alphabet) : -1;
-}
-
-/* Strict decoding of |len| chars (padded, canonical). Returns the byte count
- * or -1. */
-static long b64_decode(uint8_t *out, size_t cap, const char *s, size_t len)
-{
-    size_t o = 0;
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4], pad = 0;
-        for (int j = 0; j < 4; j++) {
-            if (s[i + j] == '=' && i + 4 == len && j >= 2) {
-                v[j] = 0;
-                pad++;
-            } else if (pad > 0 || (v[j] = b64_value(s[i + j])) < 0) {
-                return -1;
-            }
-        }
-        uint32_t w =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        uint8_t b[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
-        size_t nb = 3 - (size_t)pad;
-        if ((pad == 2 && (w & 0xffff)) || (pad == 1 && (w & 0xff)))
-            return -1; /* non-canonical trailing bits */
-        if (o + nb > cap)
-            return -1;
-        memcpy(out + o, b, nb);
-        o += nb;
-    }
-    return (long)o;
-}
-
 /* ------------------------------------------------------- password hashing */
 int cry_password_hash(char *out, size_t cap, const char *password, size_t pw_len,
                       uint32_t iterations)
 {
     uint8_t salt[SALT_LEN], hash[HASH_LEN];
-    char s64[((SALT_LEN + 2) / 3) * 4 + 1], h64[((HASH_LEN + 2) / 3) * 4 + 1];
+    char s64[SEAL_B64_LEN(SALT_LEN) + 1], h64[SEAL_B64_LEN(HASH_LEN) + 1];
     char buf[CRY_PASSWORD_HASH_MAX];
     int rc;
 
@@ -154,8 +94,8 @@ int cry_password_hash(char *out, size_t cap, const char *password, size_t pw_len
                                 iterations);
     if (rc != 0)
         goto out;
-    b64_encode(s64, salt, sizeof(salt));
-    b64_encode(h64, hash, sizeof(hash));
+    seal_b64_encode(s64, salt, sizeof(salt), 0);
+    seal_b64_encode(h64, hash, sizeof(hash), 0);
     int n = snprintf(buf, sizeof(buf), PREFIX "%u$%s$%s", (unsigned)iterations, s64, h64);
     if (n < 0 || (size_t)n >= sizeof(buf) || (size_t)n >= cap) {
         rc = SEAL_ELIMIT;
@@ -191,8 +131,11 @@ int cry_password_verify(const char *stored, const char *password, size_t pw_len)
     const char *dollar = strchr(p, '$');
     if (dollar == NULL || strchr(dollar + 1, '$') != NULL)
         return SEAL_EINVAL;
-    long salt_len = b64_decode(salt, sizeof(salt), p, (size_t)(dollar - p));
-    long hash_len = b64_decode(want, sizeof(want), dollar + 1, strlen(dollar + 1));
+    size_t s64_len = (size_t)(dollar - p), h64_len = strlen(dollar + 1);
+    if (s64_len == 0 || h64_len == 0)
+        return SEAL_EINVAL;
+    long salt_len = seal_b64_decode(salt, sizeof(salt), p, s64_len);
+    long hash_len = seal_b64_decode(want, sizeof(want), dollar + 1, h64_len);
     if (salt_len < 0 || hash_len < 0)
         return SEAL_EINVAL;
     if (iter < CRY_PBKDF2_MIN_ITER || salt_len < CRY_PBKDF2_MIN_SALT ||

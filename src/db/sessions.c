@@ -9,46 +9,13 @@
 #define MIN_MS (60LL * 1000)
 
 /* --------------------------------------------------------------- helpers */
-static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* base64url of |n| bytes; with |pad| '=' padding. Writes a NUL. */
-static size_t b64url(char *out, const uint8_t *p, size_t n, bool pad)
-{
-    size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        out[o++] = B64URL[(v >> 6) & 63];
-        out[o++] = B64URL[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        if (pad) {
-            out[o++] = '=';
-            out[o++] = '=';
-        }
-    } else if (n - i == 2) {
-        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8);
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        out[o++] = B64URL[(v >> 6) & 63];
-        if (pad)
-            out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* A fresh secret string: 32 DRBG bytes, base64url. */
 static int new_secret(char *out, bool pad)
 {
     uint8_t rnd[AUTH_SECRET_BYTES];
     int rc = cry_random(rnd, sizeof(rnd));
     if (rc == 0)
-        b64url(out, rnd, sizeof(rnd), pad);
+        seal_b64_encode(out, rnd, sizeof(rnd), SEAL_B64_URL | (pad ? 0 : SEAL_B64_NOPAD));
     cry_cleanse(rnd, sizeof(rnd));
     return rc;
 }
@@ -202,6 +169,41 @@ static void dtab_free(dtab *t, size_t entry_size)
     t->b = NULL;
 }
 
+/* dtab_init and the lock that guards the table. */
+static int dtab_init_locked(dtab *t, pthread_mutex_t *mu)
+{
+    if (dtab_init(t) != 0)
+        return SEAL_ENOMEM;
+    if (pthread_mutex_init(mu, NULL) != 0) {
+        seal_free(t->b);
+        t->b = NULL;
+        return SEAL_ENOMEM;
+    }
+    return 0;
+}
+
+/* Removes and wipes the entry whose secret is |secret| under |mu|; returns
+ * |missing| when there is none. */
+static int dtab_take(dtab *t, pthread_mutex_t *mu, const char *secret, size_t entry_size,
+                     int missing)
+{
+    uint8_t dig[CRY_SHA256_LEN];
+    int rc = digest(dig, secret);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(mu);
+    dnode *e = dtab_get(t, dig);
+    if (e) {
+        dtab_unlink(t, e);
+        wipe_free(e, entry_size);
+    } else {
+        rc = missing;
+    }
+    pthread_mutex_unlock(mu);
+    cry_cleanse(dig, sizeof(dig));
+    return rc;
+}
+
 /* ------------------------------------------------------------------ tokens */
 typedef struct tok {
     dnode h; /* first */
@@ -225,12 +227,7 @@ int auth_tokens_new(auth_tokens **out, const auth_tokens_options *o)
         t->o.expiry_minutes = 1440;
     if (t->o.max_tokens == 0)
         t->o.max_tokens = 100000;
-    if (dtab_init(&t->tab) != 0) {
-        seal_free(t);
-        return SEAL_ENOMEM;
-    }
-    if (pthread_mutex_init(&t->mu, NULL) != 0) {
-        seal_free(t->tab.b);
+    if (dtab_init_locked(&t->tab, &t->mu) != 0) {
         seal_free(t);
         return SEAL_ENOMEM;
     }
@@ -342,23 +339,10 @@ int auth_tokens_use_database(auth_tokens *t, const char *token, const char *data
 
 int auth_tokens_revoke(auth_tokens *t, const char *token)
 {
-    uint8_t dig[CRY_SHA256_LEN];
-    int rc;
     token = bare_token(token);
     if (!t || !token || !*token)
         return SEAL_EAUTH;
-    if ((rc = digest(dig, token)) != 0)
-        return rc;
-    pthread_mutex_lock(&t->mu);
-    tok *e = (tok *)dtab_get(&t->tab, dig);
-    if (e) {
-        dtab_unlink(&t->tab, &e->h);
-        wipe_free(e, sizeof(*e));
-    } else {
-        rc = SEAL_EAUTH;
-    }
-    pthread_mutex_unlock(&t->mu);
-    return rc;
+    return dtab_take(&t->tab, &t->mu, token, sizeof(tok), SEAL_EAUTH);
 }
 
 size_t auth_tokens_revoke_user(auth_tokens *t, const char *username)
@@ -424,12 +408,7 @@ int auth_sessions_new(auth_sessions **out, const auth_sessions_options *o)
         seal_free(s);
         return SEAL_EINVAL;
     }
-    if (dtab_init(&s->tab) != 0) {
-        seal_free(s);
-        return SEAL_ENOMEM;
-    }
-    if (pthread_mutex_init(&s->mu, NULL) != 0) {
-        seal_free(s->tab.b);
+    if (dtab_init_locked(&s->tab, &s->mu) != 0) {
         seal_free(s);
         return SEAL_ENOMEM;
     }
@@ -561,22 +540,9 @@ int auth_sessions_set_database(auth_sessions *s, const char *id, const char *dat
 
 int auth_sessions_close(auth_sessions *s, const char *id)
 {
-    uint8_t dig[CRY_SHA256_LEN];
-    int rc;
     if (!s || !id || !*id)
         return SEAL_ENOTFOUND;
-    if ((rc = digest(dig, id)) != 0)
-        return rc;
-    pthread_mutex_lock(&s->mu);
-    sess *e = (sess *)dtab_get(&s->tab, dig);
-    if (e) {
-        dtab_unlink(&s->tab, &e->h);
-        wipe_free(e, sizeof(*e));
-    } else {
-        rc = SEAL_ENOTFOUND;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return dtab_take(&s->tab, &s->mu, id, sizeof(sess), SEAL_ENOTFOUND);
 }
 
 static bool sess_of_user(const dnode *e, const void *arg)

@@ -424,6 +424,19 @@ static int store(users_catalog *c, urec *r)
     return 0;
 }
 
+/* Marks |r| as changed now by |by| (immudb keeps the last changer in
+ * CreatedBy/CreatedAt) and stores it as store() does. Lock held. */
+static int store_changed(users_catalog *c, urec *r, const char *by)
+{
+    char *b = seal_strdup(by);
+    if (!b)
+        return SEAL_ENOMEM;
+    seal_free(r->created_by);
+    r->created_by = b;
+    r->created_at = now_ms(c);
+    return store(c, r);
+}
+
 static int load_cb(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     users_catalog *c = arg;
@@ -1081,20 +1094,12 @@ int users_change_password(users_catalog *c, const char *caller, const char *targ
         if (!(r = urec_clone(t)))
             rc = SEAL_ENOMEM;
         if (rc == 0) {
+            free_secret(r->hash);
+            r->hash = hash;
+            hash = NULL;
             /* As immudb, an admin's change makes it the owner; one's own
              * change keeps the owner. */
-            char *by = seal_strdup(strcmp(caller, target) == 0 ? r->created_by : caller);
-            if (!by) {
-                rc = SEAL_ENOMEM;
-            } else {
-                seal_free(r->created_by);
-                r->created_by = by;
-                free_secret(r->hash);
-                r->hash = hash;
-                hash = NULL;
-                r->created_at = now_ms(c);
-                rc = store(c, r);
-            }
+            rc = store_changed(c, r, strcmp(caller, target) == 0 ? r->created_by : caller);
         }
         if (rc == 0) {
             if (strcmp(target, USERS_SYSADMIN_NAME) == 0)
@@ -1163,7 +1168,6 @@ int users_change_permission(users_catalog *c, const char *caller, const char *ta
                             const char *database, uint32_t permission, users_msg *msg)
 {
     urec *r = NULL;
-    char *by = NULL;
     int rc;
     msg_clear(msg);
     if (!c)
@@ -1172,20 +1176,14 @@ int users_change_permission(users_catalog *c, const char *caller, const char *ta
     rc = chperm_check(c, caller, target, action, database, permission, msg);
     if (rc == 0) {
         r = urec_clone(find(c, target));
-        by = seal_strdup(caller);
-        if (!r || !by)
+        if (!r)
             rc = SEAL_ENOMEM;
         else if (action == USERS_REVOKE)
             rec_revoke(r, database);
         else
             rc = rec_grant(r, database, permission);
-        if (rc == 0) {
-            seal_free(r->created_by);
-            r->created_by = by;
-            by = NULL;
-            r->created_at = now_ms(c);
-            rc = store(c, r);
-        }
+        if (rc == 0)
+            rc = store_changed(c, r, caller);
         if (rc == 0)
             r = NULL;
         else
@@ -1193,7 +1191,6 @@ int users_change_permission(users_catalog *c, const char *caller, const char *ta
     }
     pthread_mutex_unlock(&c->mu);
     urec_free(r);
-    seal_free(by);
     if (rc == 0) {
         SEAL_LOGI(COMP, "permissions of user %s for database %s was changed by user %s", target,
                   database, caller);
@@ -1230,7 +1227,6 @@ int users_set_active(users_catalog *c, const char *caller, const char *target, b
                      users_msg *msg)
 {
     urec *r = NULL;
-    char *by = NULL;
     int rc;
     msg_clear(msg);
     if (!c)
@@ -1239,16 +1235,11 @@ int users_set_active(users_catalog *c, const char *caller, const char *target, b
     rc = active_check(c, caller, target, msg);
     if (rc == 0) {
         r = urec_clone(find(c, target));
-        by = seal_strdup(caller);
-        if (!r || !by) {
+        if (!r) {
             rc = SEAL_ENOMEM;
         } else {
             r->active = active;
-            seal_free(r->created_by);
-            r->created_by = by;
-            by = NULL;
-            r->created_at = now_ms(c);
-            rc = store(c, r);
+            rc = store_changed(c, r, caller);
         }
         if (rc == 0)
             r = NULL;
@@ -1257,7 +1248,6 @@ int users_set_active(users_catalog *c, const char *caller, const char *target, b
     }
     pthread_mutex_unlock(&c->mu);
     urec_free(r);
-    seal_free(by);
     if (rc == 0) {
         SEAL_LOGI(COMP, "user %s was %s by user %s", target, active ? "activated" : "deactivated",
                   caller);

@@ -6,6 +6,7 @@
 #include "mtree/mtree.h"
 
 #include "crypto/cry.h"
+#include "seal/seal.h"
 
 const mt_hash MT_EMPTY_HASH = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
                                0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
@@ -50,6 +51,22 @@ size_t mt_kvmd_bytes(const mt_kvmd *md, uint8_t out[MT_MAX_KVMD_LEN])
     if (md->non_indexable)
         out[n++] = KVMD_NONINDEXABLE;
     return n;
+}
+
+void mt_kvmd_from_pub(mt_kvmd *out, const seal_kvmd *in)
+{
+    out->deleted = in->deleted != 0;
+    out->has_expires = in->has_expires != 0;
+    out->expires_at = (uint64_t)in->expires_at;
+    out->non_indexable = in->non_indexable != 0;
+}
+
+void mt_kvmd_to_pub(const mt_kvmd *in, seal_kvmd *out)
+{
+    out->deleted = in->deleted;
+    out->has_expires = in->has_expires;
+    out->expires_at = (int64_t)in->expires_at;
+    out->non_indexable = in->non_indexable;
 }
 
 int mt_kvmd_parse(mt_kvmd *out, const uint8_t *p, size_t n)

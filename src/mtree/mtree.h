@@ -45,6 +45,11 @@ typedef struct mt_kvmd {
 size_t mt_kvmd_bytes(const mt_kvmd *md, uint8_t out[MT_MAX_KVMD_LEN]);
 /* Parses the serialised form; SEAL_ECORRUPT on an unknown code, bad length. */
 int mt_kvmd_parse(mt_kvmd *out, const uint8_t *p, size_t n);
+/* Between mt_kvmd and the public seal_kvmd of seal.h (flags as 0/1,
+ * expires_at as the same 64 bits). */
+struct seal_kvmd;
+void mt_kvmd_from_pub(mt_kvmd *out, const struct seal_kvmd *in);
+void mt_kvmd_to_pub(const mt_kvmd *in, struct seal_kvmd *out);
 
 typedef struct mt_txmd {
     bool has_truncated;
@@ -199,7 +204,7 @@ typedef struct mt_linear_advance_proof {
     struct mt_term_list {
         size_t nterms;
         mt_hash *terms; /* owned */
-    } *inclusion; /* owned, ninclusion entries */
+    } * inclusion;      /* owned, ninclusion entries */
 } mt_linear_advance_proof;
 
 typedef struct mt_dual_proof {

@@ -463,6 +463,10 @@ static int bind_table(srv *s, const srv_method *t, size_t *i)
 static int check_dir(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
+    if (!dir[0]) {
+        errf(err, errlen, "data directory must not be empty");
+        return SEAL_EINVAL;
+    }
     if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
             errf(err, errlen, "data directory %s is not a directory", dir);

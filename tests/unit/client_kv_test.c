@@ -336,6 +336,27 @@ static void test_streams(void)
     CHECK_ERR(seal_client_stream_set(c, keys, vals, 0, 0, &h), SEAL_EINVAL);
     seal_free(v);
     seal_client_close(c);
+    /* An allocation failing while the pairs are sent ends the call at once
+     * with that error: no wait for an answer the server cannot give before
+     * the client's deadline (the fake server shares the injection, so any
+     * prompt error will do; a wait shows as SEAL_ETIMEOUT). */
+    o.timeout_ms = 1500;
+    CHECK_OK(seal_client_connect(&o, &c));
+    seal_bytes mk[2] = {{"m1", 2}, {"m2", 2}};
+    seal_bytes mv[2] = {{"0123456789abcdef0123456789abcdef", 32}, {"0123456789", 10}};
+    CHECK_OK(seal_client_stream_set(c, mk, mv, 2, 16, &h));
+    for (long nth = 1; nth <= 40; nth++) {
+        seal_alloc_fail_at(nth, false);
+        int rc = seal_client_stream_set(c, mk, mv, 2, 16, &h);
+        seal_alloc_fail_at(0, false);
+        if (rc == SEAL_ETIMEOUT)
+            T_FAIL("stream set with allocation %ld failing waited for the deadline", nth);
+        if (rc == SEAL_ECLOSED || rc == SEAL_EIO) {
+            seal_client_close(c);
+            CHECK_OK(seal_client_connect(&o, &c));
+        }
+    }
+    seal_client_close(c);
     fk_stop(&f);
 }
 

@@ -149,6 +149,49 @@ static void test_hex_and_endian(void)
     CHECK_INT(seal_hex_decode(out, sizeof(out), "0011223344"), -1);
 }
 
+/* RFC 4648 section 10 vectors, both alphabets, with and without padding,
+ * and the strict decoder's refusals. */
+static void test_base64(void)
+{
+    static const char *const vec[][2] = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    };
+    char out[32];
+    uint8_t dec[16];
+    for (size_t i = 0; i < SEAL_ARRAY_LEN(vec); i++) {
+        size_t n = strlen(vec[i][0]);
+        CHECK_INT(seal_b64_encode(out, (const uint8_t *)vec[i][0], n, 0), strlen(vec[i][1]));
+        CHECK_STR(out, vec[i][1]);
+        CHECK(strlen(out) <= SEAL_B64_LEN(n));
+        CHECK_INT(seal_b64_decode(dec, sizeof(dec), vec[i][1], strlen(vec[i][1])), n);
+        CHECK(memcmp(dec, vec[i][0], n) == 0);
+        /* unpadded: the same text without its '=' */
+        seal_b64_encode(out, (const uint8_t *)vec[i][0], n, SEAL_B64_NOPAD);
+        CHECK_INT(strcspn(vec[i][1], "="), strlen(out));
+        CHECK(strncmp(out, vec[i][1], strlen(out)) == 0);
+    }
+    const uint8_t hi[] = {0xfb, 0xff, 0xbf};
+    seal_b64_encode(out, hi, 3, 0);
+    CHECK_STR(out, "+/+/");
+    seal_b64_encode(out, hi, 3, SEAL_B64_URL);
+    CHECK_STR(out, "-_-_");
+    seal_b64_encode(out, hi, 2, SEAL_B64_URL);
+    CHECK_STR(out, "-_8=");
+    seal_b64_encode(out, hi, 2, SEAL_B64_URL | SEAL_B64_NOPAD);
+    CHECK_STR(out, "-_8");
+    /* refusals: length, alphabet, '=' inside, non-canonical bits, capacity */
+    CHECK_INT(seal_b64_decode(dec, sizeof(dec), "Zm9", 3), -1);
+    CHECK_INT(seal_b64_decode(dec, sizeof(dec), "-_-_", 4), -1);
+    CHECK_INT(seal_b64_decode(dec, sizeof(dec), "Zg==Zm9v", 8), -1);
+    CHECK_INT(seal_b64_decode(dec, sizeof(dec), "Z===", 4), -1);
+    CHECK_INT(seal_b64_decode(dec, sizeof(dec), "Zh==", 4), -1);
+    CHECK_INT(seal_b64_decode(dec, sizeof(dec), "Zm9=", 4), -1);
+    CHECK_INT(seal_b64_decode(dec, 5, "Zm9vYmFy", 8), -1);
+    CHECK_INT(seal_b64_decode(dec, 6, "Zm9vYmFy", 8), 6);
+    CHECK_INT(seal_b64_decode(dec, 0, "", 0), 0);
+}
+
 int main(void)
 {
     t_init();
@@ -156,5 +199,6 @@ int main(void)
     RUN(test_logging);
     RUN(test_alloc_hooks);
     RUN(test_hex_and_endian);
+    RUN(test_base64);
     return t_done();
 }

@@ -7,6 +7,7 @@
 
 #include "crypto/cry.h"
 #include "mtree/mtree.h"
+#include "seal/seal.h"
 
 static void unhex32(mt_hash out, const char *hex)
 {
@@ -57,6 +58,18 @@ static void test_kvmd(void)
     CHECK_ERR(mt_kvmd_parse(&back, shortexp, 4), SEAL_ECORRUPT);
     uint8_t toolong[12] = {0};
     CHECK_ERR(mt_kvmd_parse(&back, toolong, 12), SEAL_ECORRUPT);
+    /* to and from the public seal_kvmd: any non-zero flag is set, the
+     * expiry keeps its 64 bits */
+    seal_kvmd pub = {.deleted = 2, .has_expires = 1, .expires_at = -1, .non_indexable = 0};
+    mt_kvmd_from_pub(&back, &pub);
+    CHECK(back.deleted && back.has_expires && !back.non_indexable);
+    CHECK(back.expires_at == UINT64_MAX);
+    CHECK_INT(mt_kvmd_bytes(&back, b), 10);
+    CHECK_HEX(b, "0001ffffffffffffffff");
+    seal_kvmd pub2;
+    mt_kvmd_to_pub(&back, &pub2);
+    CHECK(pub2.deleted == 1 && pub2.has_expires == 1 && pub2.non_indexable == 0);
+    CHECK_INT(pub2.expires_at, -1);
 }
 
 static void test_txmd(void)

@@ -1072,6 +1072,11 @@ out:
     o.signing_key = t_path("no-such.key");
     CHECK(srv_new(&s, &o, err, sizeof(err)) != 0);
     CHECK(strstr(err, "signing key") != NULL);
+    /* An empty data directory is refused (its mkdir -p walked past the end). */
+    opts_default(&o, &t);
+    o.dir = "";
+    CHECK_ERR(srv_new(&s, &o, err, sizeof(err)), SEAL_EINVAL);
+    CHECK(strstr(err, "data directory") != NULL);
 }
 
 static char certdir[600];
