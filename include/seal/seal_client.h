@@ -354,6 +354,22 @@ SEAL_API int seal_client_tx_by_id(seal_client *c, uint64_t tx, seal_rtx *out);
 SEAL_API int seal_client_tx_scan(seal_client *c, uint64_t initial_tx, uint32_t limit, int desc,
                                  seal_rtx **out, size_t *n);
 
+/* --------------------------------------------------------------- streams */
+/* immudb's stream protocol for large values (streamSet / streamGet): each
+ * key and each value is one message, u64 big-endian length then the bytes,
+ * carried in the content of Chunk messages of at most |chunk_size| bytes
+ * (the first chunk of a message starts with the length; 0 = 64 KiB). */
+/* streamSet of |n| key/value pairs in one tx. |out| (may be NULL): the tx
+ * header the server returned (not verified). */
+SEAL_API int seal_client_stream_set(seal_client *c, const seal_bytes *keys,
+                                    const seal_bytes *values, size_t n, size_t chunk_size,
+                                    seal_txhdr *out);
+/* streamGet: fills out->key and out->value only (the stream carries no tx
+ * or metadata). |o| may be NULL. SEAL_ENOTFOUND, SEAL_EPROTOCOL (a malformed
+ * or truncated stream). */
+SEAL_API int seal_client_stream_get(seal_client *c, const void *key, size_t key_len,
+                                    const seal_read_opts *o, seal_kventry *out);
+
 /* ------------------------------------------------------- verified calls */
 /* What a verified call proved. */
 typedef struct seal_verify_info {

@@ -76,7 +76,8 @@ int seal_client_create_database(seal_client *c, const char *name, const seal_db_
         return sc_fail(c, SEAL_EINVAL, "create database: invalid name");
     settings_pb sp;
     settings_to_pb(s, &sp);
-    Immudb__Schema__CreateDatabaseRequest r = IMMUDB__SCHEMA__CREATE_DATABASE_REQUEST__INIT;
+    Immudb__Schema__CreateDatabaseRequest r;
+    immudb__schema__create_database_request__init(&r);
     r.name = (char *)(uintptr_t)name;
     r.settings = &sp.s;
     r.ifnotexists = if_not_exists != 0;
@@ -108,7 +109,8 @@ void seal_db_infos_free(seal_db_info *d, size_t n)
 int seal_client_database_list(seal_client *c, seal_db_info **out, size_t *n)
 {
     sc_begin(c);
-    Immudb__Schema__DatabaseListRequestV2 r = IMMUDB__SCHEMA__DATABASE_LIST_REQUEST_V2__INIT;
+    Immudb__Schema__DatabaseListRequestV2 r;
+    immudb__schema__database_list_request_v2__init(&r);
     Immudb__Schema__DatabaseListResponseV2 *m = NULL;
     int rc = sc_call(c, "DatabaseListV2", &r.base,
                      &immudb__schema__database_list_response_v2__descriptor,
@@ -185,7 +187,8 @@ int seal_client_update_database(seal_client *c, const char *name, const seal_db_
         return sc_fail(c, SEAL_EINVAL, "update database: invalid name");
     settings_pb sp;
     settings_to_pb(s, &sp);
-    Immudb__Schema__UpdateDatabaseRequest r = IMMUDB__SCHEMA__UPDATE_DATABASE_REQUEST__INIT;
+    Immudb__Schema__UpdateDatabaseRequest r;
+    immudb__schema__update_database_request__init(&r);
     r.database = (char *)(uintptr_t)name;
     r.settings = &sp.s;
     Immudb__Schema__UpdateDatabaseResponse *m = NULL;
@@ -203,7 +206,8 @@ int seal_client_update_database(seal_client *c, const char *name, const seal_db_
 int seal_client_database_settings(seal_client *c, char **name, seal_db_settings *out)
 {
     sc_begin(c);
-    Immudb__Schema__DatabaseSettingsRequest r = IMMUDB__SCHEMA__DATABASE_SETTINGS_REQUEST__INIT;
+    Immudb__Schema__DatabaseSettingsRequest r;
+    immudb__schema__database_settings_request__init(&r);
     Immudb__Schema__DatabaseSettingsResponse *m = NULL;
     int rc = sc_call(c, "GetDatabaseSettingsV2", &r.base,
                      &immudb__schema__database_settings_response__descriptor,
@@ -241,7 +245,8 @@ int seal_client_create_user(seal_client *c, const char *user, const char *passwo
     sc_begin(c);
     if (!user || !*user || !password || !database)
         return sc_fail(c, SEAL_EINVAL, "create user: user, password and database are required");
-    Immudb__Schema__CreateUserRequest r = IMMUDB__SCHEMA__CREATE_USER_REQUEST__INIT;
+    Immudb__Schema__CreateUserRequest r;
+    immudb__schema__create_user_request__init(&r);
     r.user = BINS(user);
     r.password = BINS(password);
     r.permission = permission;
@@ -255,7 +260,8 @@ int seal_client_change_password(seal_client *c, const char *user, const char *ol
     sc_begin(c);
     if (!user || !*user || !old_password || !new_password)
         return sc_fail(c, SEAL_EINVAL, "change password: user and passwords are required");
-    Immudb__Schema__ChangePasswordRequest r = IMMUDB__SCHEMA__CHANGE_PASSWORD_REQUEST__INIT;
+    Immudb__Schema__ChangePasswordRequest r;
+    immudb__schema__change_password_request__init(&r);
     r.user = BINS(user);
     r.oldpassword = BINS(old_password);
     r.newpassword = BINS(new_password);
@@ -268,7 +274,8 @@ int seal_client_change_permission(seal_client *c, int grant, const char *user,
     sc_begin(c);
     if (!user || !*user || !database || !*database)
         return sc_fail(c, SEAL_EINVAL, "change permission: user and database are required");
-    Immudb__Schema__ChangePermissionRequest r = IMMUDB__SCHEMA__CHANGE_PERMISSION_REQUEST__INIT;
+    Immudb__Schema__ChangePermissionRequest r;
+    immudb__schema__change_permission_request__init(&r);
     r.action = grant ? IMMUDB__SCHEMA__PERMISSION_ACTION__GRANT
                      : IMMUDB__SCHEMA__PERMISSION_ACTION__REVOKE;
     r.username = (char *)(uintptr_t)user;
@@ -282,7 +289,8 @@ int seal_client_set_active_user(seal_client *c, const char *user, int active)
     sc_begin(c);
     if (!user || !*user)
         return sc_fail(c, SEAL_EINVAL, "set active user: user is required");
-    Immudb__Schema__SetActiveUserRequest r = IMMUDB__SCHEMA__SET_ACTIVE_USER_REQUEST__INIT;
+    Immudb__Schema__SetActiveUserRequest r;
+    immudb__schema__set_active_user_request__init(&r);
     r.username = (char *)(uintptr_t)user;
     r.active = active != 0;
     return empty_answer(c, "SetActiveUser", &r.base);

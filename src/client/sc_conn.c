@@ -242,6 +242,49 @@ static int map_status(int code, const char *msg)
     }
 }
 
+int sc_auth_md(seal_client *c, gw_md *md)
+{
+    int rc = 0;
+    if (c->token) {
+        size_t tl = strlen(c->token) + 8;
+        char *v = seal_malloc(tl);
+        if (!v)
+            return SEAL_ENOMEM;
+        snprintf(v, tl, "Bearer %s", c->token);
+        rc = gw_md_adds(md, "authorization", v);
+        cry_cleanse(v, tl);
+        seal_free(v);
+        if (rc)
+            return rc;
+    }
+    if (c->session_id)
+        rc = gw_md_adds(md, "sessionid", c->session_id);
+    return rc;
+}
+
+int sc_ensure_conn(seal_client *c)
+{
+    if (!c->conn || !gc_alive(c->conn)) {
+        if (c->conn)
+            gc_close(c->conn);
+        c->conn = NULL;
+        return sc_dial(c);
+    }
+    return 0;
+}
+
+int sc_status_rc(seal_client *c, const char *method, const gc_status *st)
+{
+    c->last_status = st->code;
+    if (st->code == GW_OK)
+        return 0;
+    int rc = map_status(st->code, st->message);
+    if (st->local && st->code == GW_UNAVAILABLE)
+        rc = SEAL_EIO;
+    return sc_fail(c, rc, "%s: server answered %s: %s", method, gw_code_name(st->code),
+                   st->message ? st->message : "");
+}
+
 int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, gw_md *hdrs)
 {
@@ -255,34 +298,15 @@ int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
     snprintf(path, sizeof(path), SC_SERVICE "%s", method);
     *resp = NULL;
 
-    if (!c->conn || !gc_alive(c->conn)) {
-        if (c->conn)
-            gc_close(c->conn);
-        c->conn = NULL;
-        if ((rc = sc_dial(c)) != 0)
-            return rc;
-    }
+    if ((rc = sc_ensure_conn(c)) != 0)
+        return rc;
     size_t n = req ? protobuf_c_message_get_packed_size(req) : 0;
     buf = seal_malloc(n ? n : 1);
     if (!buf)
         return SEAL_ENOMEM;
     if (req)
         protobuf_c_message_pack(req, buf);
-    if (c->token) {
-        size_t tl = strlen(c->token) + 8;
-        char *v = seal_malloc(tl);
-        if (!v) {
-            rc = SEAL_ENOMEM;
-            goto done;
-        }
-        snprintf(v, tl, "Bearer %s", c->token);
-        rc = gw_md_adds(&md, "authorization", v);
-        cry_cleanse(v, tl);
-        seal_free(v);
-        if (rc)
-            goto done;
-    }
-    if (c->session_id && (rc = gw_md_adds(&md, "sessionid", c->session_id)) != 0)
+    if ((rc = sc_auth_md(c, &md)) != 0)
         goto done;
     gc_call_opts co = {.timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 0, .md = &md};
     rc = gc_unary(c->conn, path, &co, buf, n, &rb, &rl, &st);
@@ -290,15 +314,8 @@ int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
         sc_fail(c, rc, "%s: call failed (%s)", method, seal_strerror(rc));
         goto done;
     }
-    c->last_status = st.code;
-    if (st.code != GW_OK) {
-        rc = map_status(st.code, st.message);
-        if (st.local && st.code == GW_UNAVAILABLE)
-            rc = SEAL_EIO;
-        sc_fail(c, rc, "%s: server answered %s: %s", method, gw_code_name(st.code),
-                st.message ? st.message : "");
+    if ((rc = sc_status_rc(c, method, &st)) != 0)
         goto done;
-    }
     *resp = protobuf_c_message_unpack(resp_desc, &sc_pb_alloc, rl, rb);
     if (!*resp) {
         rc = sc_fail(c, SEAL_EPROTOCOL, "%s: undecodable %s response", method, resp_desc->name);
@@ -334,7 +351,8 @@ int seal_client_login(seal_client *c, const char *user, const char *password, ch
     sc_begin(c);
     if (!user || !password)
         return sc_fail(c, SEAL_EINVAL, "login: user and password are required");
-    Immudb__Schema__LoginRequest r = IMMUDB__SCHEMA__LOGIN_REQUEST__INIT;
+    Immudb__Schema__LoginRequest r;
+    immudb__schema__login_request__init(&r);
     r.user.data = (uint8_t *)(uintptr_t)user;
     r.user.len = strlen(user);
     r.password.data = (uint8_t *)(uintptr_t)password;
@@ -388,7 +406,8 @@ int seal_client_use_database(seal_client *c, const char *db)
     sc_begin(c);
     if (!db || !*db || strlen(db) > 200 || strchr(db, ':') || strchr(db, '\n'))
         return sc_fail(c, SEAL_EINVAL, "use database: invalid database name");
-    Immudb__Schema__Database r = IMMUDB__SCHEMA__DATABASE__INIT;
+    Immudb__Schema__Database r;
+    immudb__schema__database__init(&r);
     r.databasename = (char *)(uintptr_t)db;
     Immudb__Schema__UseDatabaseReply *resp = NULL;
     int rc = sc_call(c, "UseDatabase", &r.base, &immudb__schema__use_database_reply__descriptor,
@@ -425,7 +444,8 @@ int seal_client_open_session(seal_client *c, const char *user, const char *passw
         db = SC_DEFAULT_DB;
     if (strlen(db) > 200 || strchr(db, ':') || strchr(db, '\n'))
         return sc_fail(c, SEAL_EINVAL, "open session: invalid database name");
-    Immudb__Schema__OpenSessionRequest r = IMMUDB__SCHEMA__OPEN_SESSION_REQUEST__INIT;
+    Immudb__Schema__OpenSessionRequest r;
+    immudb__schema__open_session_request__init(&r);
     r.username.data = (uint8_t *)(uintptr_t)user;
     r.username.len = strlen(user);
     r.password.data = (uint8_t *)(uintptr_t)password;
@@ -541,7 +561,8 @@ int sc_ensure_uuid(seal_client *c)
 int seal_client_server_info(seal_client *c, seal_server_info *out)
 {
     sc_begin(c);
-    Immudb__Schema__ServerInfoRequest r = IMMUDB__SCHEMA__SERVER_INFO_REQUEST__INIT;
+    Immudb__Schema__ServerInfoRequest r;
+    immudb__schema__server_info_request__init(&r);
     Immudb__Schema__ServerInfoResponse *resp = NULL;
     int rc = sc_call(c, "ServerInfo", &r.base, &immudb__schema__server_info_response__descriptor,
                      (ProtobufCMessage **)&resp, NULL);

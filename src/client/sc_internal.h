@@ -53,6 +53,12 @@ void sc_notice(seal_client *c, const char *fmt, ...) __attribute__((format(print
 int sc_call(seal_client *c, const char *method, const ProtobufCMessage *req,
             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, gw_md *hdrs);
 extern ProtobufCAllocator sc_pb_alloc;
+/* The authorization / sessionid metadata of |c| appended to |md|. */
+int sc_auth_md(seal_client *c, gw_md *md);
+/* Reconnects when the connection is gone. */
+int sc_ensure_conn(seal_client *c);
+/* Maps a call status to 0 or a SEAL_E* code (detail in c->err). */
+int sc_status_rc(seal_client *c, const char *method, const gc_status *st);
 void sc_msg_free(void *m);
 
 /* Makes sure the server UUID is known (Health once) and the state path set. */

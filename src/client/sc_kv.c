@@ -112,11 +112,13 @@ int seal_client_set(seal_client *c, const void *key, size_t key_len, const void 
     sc_begin(c);
     if (!key || !key_len || (value_len && !value))
         return sc_fail(c, SEAL_EINVAL, "set: empty key");
-    Immudb__Schema__KeyValue kv = IMMUDB__SCHEMA__KEY_VALUE__INIT;
+    Immudb__Schema__KeyValue kv;
+    immudb__schema__key_value__init(&kv);
     Immudb__Schema__KeyValue *kvs[1] = {&kv};
     Immudb__Schema__KVMetadata md;
     Immudb__Schema__Expiration exp;
-    Immudb__Schema__SetRequest r = IMMUDB__SCHEMA__SET_REQUEST__INIT;
+    Immudb__Schema__SetRequest r;
+    immudb__schema__set_request__init(&r);
     void *pmem = NULL;
     kv.key = BIN(key, key_len);
     kv.value = BIN(value, value_len);
@@ -149,7 +151,8 @@ int seal_client_get(seal_client *c, const void *key, size_t key_len, const seal_
     sc_begin(c);
     if (!key || !key_len)
         return sc_fail(c, SEAL_EINVAL, "get: empty key");
-    Immudb__Schema__KeyRequest r = IMMUDB__SCHEMA__KEY_REQUEST__INIT;
+    Immudb__Schema__KeyRequest r;
+    immudb__schema__key_request__init(&r);
     r.key = BIN(key, key_len);
     if (o) {
         r.attx = o->at_tx;
@@ -217,7 +220,8 @@ int seal_client_get_all(seal_client *c, const seal_bytes *keys, size_t nkeys, ui
     sc_begin(c);
     if (!nkeys || !keys)
         return sc_fail(c, SEAL_EINVAL, "get all: no keys");
-    Immudb__Schema__KeyListRequest r = IMMUDB__SCHEMA__KEY_LIST_REQUEST__INIT;
+    Immudb__Schema__KeyListRequest r;
+    immudb__schema__key_list_request__init(&r);
     r.keys = bin_list(keys, nkeys);
     if (!r.keys)
         return SEAL_ENOMEM;
@@ -234,7 +238,8 @@ int seal_client_delete(seal_client *c, const seal_bytes *keys, size_t nkeys, uin
     sc_begin(c);
     if (!nkeys || !keys)
         return sc_fail(c, SEAL_EINVAL, "delete: no keys");
-    Immudb__Schema__DeleteKeysRequest r = IMMUDB__SCHEMA__DELETE_KEYS_REQUEST__INIT;
+    Immudb__Schema__DeleteKeysRequest r;
+    immudb__schema__delete_keys_request__init(&r);
     r.keys = bin_list(keys, nkeys);
     if (!r.keys)
         return SEAL_ENOMEM;
@@ -253,7 +258,8 @@ int seal_client_exec_all(seal_client *c, const seal_op *ops, size_t nops, const 
     sc_begin(c);
     if (!ops || !nops || nops > 65535)
         return sc_fail(c, SEAL_EINVAL, "exec all: no operations");
-    Immudb__Schema__ExecAllRequest r = IMMUDB__SCHEMA__EXEC_ALL_REQUEST__INIT;
+    Immudb__Schema__ExecAllRequest r;
+    immudb__schema__exec_all_request__init(&r);
     Immudb__Schema__Op **pops = seal_calloc(nops, sizeof(*pops));
     Immudb__Schema__Op *opv = seal_calloc(nops, sizeof(*opv));
     Immudb__Schema__KeyValue *kvv = seal_calloc(nops, sizeof(*kvv));
@@ -340,7 +346,8 @@ int seal_client_scan(seal_client *c, const seal_scan_req *q, seal_kventry **out,
     sc_begin(c);
     if (!q)
         return sc_fail(c, SEAL_EINVAL, "scan: no request");
-    Immudb__Schema__ScanRequest r = IMMUDB__SCHEMA__SCAN_REQUEST__INIT;
+    Immudb__Schema__ScanRequest r;
+    immudb__schema__scan_request__init(&r);
     r.seekkey = BIN(q->seek_key, q->seek_key ? q->seek_len : 0);
     r.endkey = BIN(q->end_key, q->end_key ? q->end_len : 0);
     r.prefix = BIN(q->prefix, q->prefix ? q->prefix_len : 0);
@@ -357,7 +364,8 @@ int seal_client_scan(seal_client *c, const seal_scan_req *q, seal_kventry **out,
 int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len, uint64_t *out)
 {
     sc_begin(c);
-    Immudb__Schema__KeyPrefix r = IMMUDB__SCHEMA__KEY_PREFIX__INIT;
+    Immudb__Schema__KeyPrefix r;
+    immudb__schema__key_prefix__init(&r);
     r.prefix = BIN(prefix, prefix ? prefix_len : 0);
     Immudb__Schema__EntryCount *m = NULL;
     int rc = sc_call(c, "Count", &r.base, &immudb__schema__entry_count__descriptor,
@@ -375,7 +383,8 @@ int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_
     sc_begin(c);
     if (!key || !key_len)
         return sc_fail(c, SEAL_EINVAL, "history: empty key");
-    Immudb__Schema__HistoryRequest r = IMMUDB__SCHEMA__HISTORY_REQUEST__INIT;
+    Immudb__Schema__HistoryRequest r;
+    immudb__schema__history_request__init(&r);
     r.key = BIN(key, key_len);
     r.offset = offset;
     r.limit = limit;
@@ -392,7 +401,8 @@ int seal_client_set_reference(seal_client *c, const void *key, size_t key_len,
     sc_begin(c);
     if (!key || !key_len || !ref_key || !ref_len)
         return sc_fail(c, SEAL_EINVAL, "set reference: empty key");
-    Immudb__Schema__ReferenceRequest r = IMMUDB__SCHEMA__REFERENCE_REQUEST__INIT;
+    Immudb__Schema__ReferenceRequest r;
+    immudb__schema__reference_request__init(&r);
     r.key = BIN(key, key_len);
     r.referencedkey = BIN(ref_key, ref_len);
     r.attx = at_tx;
@@ -406,7 +416,8 @@ int seal_client_zadd(seal_client *c, const void *set, size_t set_len, double sco
     sc_begin(c);
     if (!set || !set_len || !key || !key_len)
         return sc_fail(c, SEAL_EINVAL, "zadd: empty set or key");
-    Immudb__Schema__ZAddRequest r = IMMUDB__SCHEMA__ZADD_REQUEST__INIT;
+    Immudb__Schema__ZAddRequest r;
+    immudb__schema__zadd_request__init(&r);
     r.set = BIN(set, set_len);
     r.score = score;
     r.key = BIN(key, key_len);
@@ -420,8 +431,11 @@ int seal_client_zscan(seal_client *c, const seal_zscan_req *q, seal_zentry **out
     sc_begin(c);
     if (!q || !q->set || !q->set_len)
         return sc_fail(c, SEAL_EINVAL, "zscan: no set");
-    Immudb__Schema__ZScanRequest r = IMMUDB__SCHEMA__ZSCAN_REQUEST__INIT;
-    Immudb__Schema__Score mins = IMMUDB__SCHEMA__SCORE__INIT, maxs = IMMUDB__SCHEMA__SCORE__INIT;
+    Immudb__Schema__ZScanRequest r;
+    immudb__schema__zscan_request__init(&r);
+    Immudb__Schema__Score mins, maxs;
+    immudb__schema__score__init(&mins);
+    immudb__schema__score__init(&maxs);
     r.set = BIN(q->set, q->set_len);
     r.seekkey = BIN(q->seek_key, q->seek_key ? q->seek_len : 0);
     r.seekscore = q->seek_score;
@@ -469,7 +483,8 @@ int seal_client_tx_by_id(seal_client *c, uint64_t tx, seal_rtx *out)
     sc_begin(c);
     if (!tx)
         return sc_fail(c, SEAL_EINVAL, "tx: tx 0 does not exist");
-    Immudb__Schema__TxRequest r = IMMUDB__SCHEMA__TX_REQUEST__INIT;
+    Immudb__Schema__TxRequest r;
+    immudb__schema__tx_request__init(&r);
     r.tx = tx;
     Immudb__Schema__Tx *m = NULL;
     int rc = sc_call(c, "TxById", &r.base, &immudb__schema__tx__descriptor,
@@ -487,7 +502,8 @@ int seal_client_tx_scan(seal_client *c, uint64_t initial_tx, uint32_t limit, int
                         seal_rtx **out, size_t *n)
 {
     sc_begin(c);
-    Immudb__Schema__TxScanRequest r = IMMUDB__SCHEMA__TX_SCAN_REQUEST__INIT;
+    Immudb__Schema__TxScanRequest r;
+    immudb__schema__tx_scan_request__init(&r);
     r.initialtx = initial_tx;
     r.limit = limit;
     r.desc = desc != 0;

@@ -302,8 +302,10 @@ static int write_all(int fd, const void *p, size_t n)
 
 int sc_state_put(seal_client *c, sc_lock *lk, const sc_state *st)
 {
-    Immudb__Schema__ImmutableState m = IMMUDB__SCHEMA__IMMUTABLE_STATE__INIT;
-    Immudb__Schema__Signature sig = IMMUDB__SCHEMA__SIGNATURE__INIT;
+    Immudb__Schema__ImmutableState m;
+    immudb__schema__immutable_state__init(&m);
+    Immudb__Schema__Signature sig;
+    immudb__schema__signature__init(&sig);
     uint8_t hash[MT_HASH_LEN];
     memcpy(hash, st->hash, MT_HASH_LEN);
     m.db = c->db;

@@ -96,9 +96,12 @@ static int dual_from_pb(const Immudb__Schema__DualProof *p, mt_dual_proof *out)
 static int fetch_partial(seal_client *c, uint64_t tx, uint64_t since,
                          Immudb__Schema__VerifiableTx **out)
 {
-    Immudb__Schema__VerifiableTxRequest r = IMMUDB__SCHEMA__VERIFIABLE_TX_REQUEST__INIT;
-    Immudb__Schema__EntriesSpec es = IMMUDB__SCHEMA__ENTRIES_SPEC__INIT;
-    Immudb__Schema__EntryTypeSpec kv = IMMUDB__SCHEMA__ENTRY_TYPE_SPEC__INIT;
+    Immudb__Schema__VerifiableTxRequest r;
+    immudb__schema__verifiable_tx_request__init(&r);
+    Immudb__Schema__EntriesSpec es;
+    immudb__schema__entries_spec__init(&es);
+    Immudb__Schema__EntryTypeSpec kv;
+    immudb__schema__entry_type_spec__init(&kv);
     kv.action = IMMUDB__SCHEMA__ENTRY_TYPE_ACTION__EXCLUDE;
     es.kventriesspec = &kv;
     r.tx = tx;
@@ -506,12 +509,17 @@ int seal_client_verified_set(seal_client *c, const void *key, size_t key_len, co
         rc = SEAL_ENOMEM;
         goto done;
     }
-    Immudb__Schema__KeyValue kv = IMMUDB__SCHEMA__KEY_VALUE__INIT;
+    Immudb__Schema__KeyValue kv;
+    immudb__schema__key_value__init(&kv);
     Immudb__Schema__KeyValue *kvs[1] = {&kv};
-    Immudb__Schema__KVMetadata md = IMMUDB__SCHEMA__KVMETADATA__INIT;
-    Immudb__Schema__Expiration exp = IMMUDB__SCHEMA__EXPIRATION__INIT;
-    Immudb__Schema__SetRequest sr = IMMUDB__SCHEMA__SET_REQUEST__INIT;
-    Immudb__Schema__VerifiableSetRequest r = IMMUDB__SCHEMA__VERIFIABLE_SET_REQUEST__INIT;
+    Immudb__Schema__KVMetadata md;
+    immudb__schema__kvmetadata__init(&md);
+    Immudb__Schema__Expiration exp;
+    immudb__schema__expiration__init(&exp);
+    Immudb__Schema__SetRequest sr;
+    immudb__schema__set_request__init(&sr);
+    Immudb__Schema__VerifiableSetRequest r;
+    immudb__schema__verifiable_set_request__init(&r);
     kv.key.data = (uint8_t *)(uintptr_t)key;
     kv.key.len = key_len;
     kv.value.data = (uint8_t *)(uintptr_t)value;
@@ -599,9 +607,10 @@ int seal_client_verified_set_reference(seal_client *c, const void *key, size_t k
         rc = SEAL_ENOMEM;
         goto done;
     }
-    Immudb__Schema__ReferenceRequest rr = IMMUDB__SCHEMA__REFERENCE_REQUEST__INIT;
-    Immudb__Schema__VerifiableReferenceRequest r =
-        IMMUDB__SCHEMA__VERIFIABLE_REFERENCE_REQUEST__INIT;
+    Immudb__Schema__ReferenceRequest rr;
+    immudb__schema__reference_request__init(&rr);
+    Immudb__Schema__VerifiableReferenceRequest r;
+    immudb__schema__verifiable_reference_request__init(&r);
     rr.key.data = (uint8_t *)(uintptr_t)key;
     rr.key.len = key_len;
     rr.referencedkey.data = (uint8_t *)(uintptr_t)ref_key;
@@ -670,8 +679,10 @@ int seal_client_verified_zadd(seal_client *c, const void *set, size_t set_len, d
         goto done;
     }
     sc_zkey(zk, set, set_len, score, key, key_len, at_tx);
-    Immudb__Schema__ZAddRequest zr = IMMUDB__SCHEMA__ZADD_REQUEST__INIT;
-    Immudb__Schema__VerifiableZAddRequest r = IMMUDB__SCHEMA__VERIFIABLE_ZADD_REQUEST__INIT;
+    Immudb__Schema__ZAddRequest zr;
+    immudb__schema__zadd_request__init(&zr);
+    Immudb__Schema__VerifiableZAddRequest r;
+    immudb__schema__verifiable_zadd_request__init(&r);
     zr.set.data = (uint8_t *)(uintptr_t)set;
     zr.set.len = set_len;
     zr.score = score;
@@ -714,8 +725,10 @@ int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
         rc = SEAL_ENOMEM;
         goto done;
     }
-    Immudb__Schema__KeyRequest kr = IMMUDB__SCHEMA__KEY_REQUEST__INIT;
-    Immudb__Schema__VerifiableGetRequest r = IMMUDB__SCHEMA__VERIFIABLE_GET_REQUEST__INIT;
+    Immudb__Schema__KeyRequest kr;
+    immudb__schema__key_request__init(&kr);
+    Immudb__Schema__VerifiableGetRequest r;
+    immudb__schema__verifiable_get_request__init(&r);
     kr.key.data = (uint8_t *)(uintptr_t)key;
     kr.key.len = key_len;
     if (o) {
@@ -860,7 +873,8 @@ int seal_client_verified_tx_by_id(seal_client *c, uint64_t txid, seal_rtx *out,
     mt_hash *digests = NULL;
     seal_rtx res;
     memset(&res, 0, sizeof(res));
-    Immudb__Schema__VerifiableTxRequest r = IMMUDB__SCHEMA__VERIFIABLE_TX_REQUEST__INIT;
+    Immudb__Schema__VerifiableTxRequest r;
+    immudb__schema__verifiable_tx_request__init(&r);
     r.tx = txid;
     r.provesincetx = v.src.tx;
     if ((rc = sc_call(c, "VerifiableTxById", &r.base, &immudb__schema__verifiable_tx__descriptor,
@@ -1019,7 +1033,8 @@ static int consistency(seal_client *c, seal_consistency *out, bool audit)
             goto done;
         }
     } else {
-        Immudb__Schema__VerifiableTxRequest r = IMMUDB__SCHEMA__VERIFIABLE_TX_REQUEST__INIT;
+        Immudb__Schema__VerifiableTxRequest r;
+        immudb__schema__verifiable_tx_request__init(&r);
         r.tx = cur.tx;
         r.provesincetx = v.src.tx;
         if ((rc = sc_call(c, "VerifiableTxById", &r.base,

@@ -1,6 +1,8 @@
 /* gs_pool.c - the worker thread pool on which gRPC handlers run. Starts
- * min_threads threads and adds one whenever a job is queued while none is
- * idle, up to max_threads. Stopping drains the queue, then joins. */
+ * min_threads threads and adds one whenever more jobs are queued than
+ * threads are idle (a signalled thread still counts as idle until it wakes,
+ * so comparing with the queue length, not with zero, keeps the pool growing
+ * on a loaded machine), up to max_threads. Stopping drains the queue, then joins. */
 #include <pthread.h>
 
 #include "common/common.h"
@@ -18,6 +20,7 @@ struct gs_pool {
     gs_job *head, *tail;
     pthread_t *threads;
     int nthreads, idle, max;
+    long queued; /* jobs in the queue, not yet taken */
     bool stop;
 };
 
@@ -37,6 +40,7 @@ static void *worker_main(void *arg)
         p->head = j->next;
         if (!p->head)
             p->tail = NULL;
+        p->queued--;
         pthread_mutex_unlock(&p->mu);
         j->fn(j->arg);
         seal_free(j);
@@ -107,7 +111,8 @@ int gs_pool_submit(gs_pool *p, void (*fn)(void *), void *arg)
     else
         p->head = j;
     p->tail = j;
-    if (p->idle == 0 && p->nthreads < p->max)
+    p->queued++;
+    if (p->queued > p->idle && p->nthreads < p->max)
         (void)spawn_locked(p); /* on failure the queued job waits for a busy thread */
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);

@@ -839,7 +839,8 @@ static int h_get_all(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__KeyListRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__Entries m = IMMUDB__SCHEMA__ENTRIES__INIT;
+    Immudb__Schema__Entries m;
+    immudb__schema__entries__init(&m);
     m.entries = ar_alloc(&a, (r->n_keys + 1) * sizeof(void *));
     FK_LOCK(f);
     for (size_t i = 0; i < r->n_keys; i++) {
@@ -882,7 +883,8 @@ static int h_scan(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__ScanRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__Entries m = IMMUDB__SCHEMA__ENTRIES__INIT;
+    Immudb__Schema__Entries m;
+    immudb__schema__entries__init(&m);
     uint8_t pfx[1100], seek[1100];
     size_t pl = kv_enc_key(pfx, sizeof(pfx), r->prefix.data, r->prefix.len);
     size_t sl = kv_enc_key(seek, sizeof(seek), r->seekkey.data, r->seekkey.len);
@@ -915,7 +917,8 @@ static int h_count(gs_call *c, const ProtobufCMessage *req, void *ud)
     uint8_t pfx[1100];
     size_t pl = kv_enc_key(pfx, sizeof(pfx), r->prefix.data, r->prefix.len);
     seal_snap *sn;
-    Immudb__Schema__EntryCount m = IMMUDB__SCHEMA__ENTRY_COUNT__INIT;
+    Immudb__Schema__EntryCount m;
+    immudb__schema__entry_count__init(&m);
     FK_LOCK(f);
     int rc = seal_snap_begin(f->st, 0, 0, 10000, &sn);
     if (rc == 0) {
@@ -931,7 +934,8 @@ static int h_history(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__HistoryRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__Entries m = IMMUDB__SCHEMA__ENTRIES__INIT;
+    Immudb__Schema__Entries m;
+    immudb__schema__entries__init(&m);
     uint8_t k[1100];
     size_t kl = kv_enc_key(k, sizeof(k), r->key.data, r->key.len);
     seal_snap *sn;
@@ -1001,7 +1005,8 @@ static int h_zscan(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__ZScanRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__ZEntries m = IMMUDB__SCHEMA__ZENTRIES__INIT;
+    Immudb__Schema__ZEntries m;
+    immudb__schema__zentries__init(&m);
     uint8_t pfx[1100];
     size_t pl = kv_enc_zset_prefix(pfx, sizeof(pfx), r->set.data, r->set.len);
     seal_scan_opts o = {.prefix = pfx, .prefix_len = pl, .desc = r->desc, .limit = r->limit};
@@ -1015,6 +1020,125 @@ static int h_zscan(gs_call *c, const ProtobufCMessage *req, void *ud)
     }
     FK_UNLOCK(f);
     rc = rc ? fk_err(c, rc) : gs_send(c, &m.base);
+    ar_free(&a);
+    return rc;
+}
+
+/* --------------------------------------------------------------- streams */
+#define FK_CHUNK 1000 /* small chunks: every message spans several */
+
+static int fk_send_msg(gs_call *c, const uint8_t *p, size_t n)
+{
+    uint8_t buf[FK_CHUNK];
+    size_t off = 0;
+    bool first = true;
+    do {
+        size_t k = 0;
+        if (first) {
+            seal_put_u64(buf, n);
+            k = 8;
+        }
+        size_t take = SEAL_MIN(FK_CHUNK - k, n - off);
+        memcpy(buf + k, p + off, take);
+        off += take;
+        k += take;
+        Immudb__Schema__Chunk ch;
+        immudb__schema__chunk__init(&ch);
+        ch.content.data = buf;
+        ch.content.len = k;
+        int rc = gs_send(c, &ch.base);
+        if (rc)
+            return rc;
+        first = false;
+    } while (off < n);
+    return 0;
+}
+
+static int h_stream_get(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    fk_server *f = ud;
+    const Immudb__Schema__KeyRequest *r = (const void *)req;
+    seal_entry e = {0}, ref = {0};
+    bool is_ref = false;
+    kv_value kvv;
+    FK_LOCK(f);
+    int rc = fk_lookup(f, r->key.data, r->key.len, r, &e, &ref, &is_ref, &kvv);
+    FK_UNLOCK(f);
+    if (rc == 0) {
+        rc = fk_send_msg(c, e.key + 1, e.key_len - 1);
+        if (rc == 0)
+            rc = fk_send_msg(c, e.value + 1, e.value_len - 1);
+    } else {
+        rc = fk_err(c, rc);
+    }
+    seal_entry_clear(&e);
+    seal_entry_clear(&ref);
+    return rc;
+}
+
+static int h_stream_set(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    fk_server *f = ud;
+    uint8_t *all = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    for (;;) {
+        uint8_t *p;
+        size_t pn;
+        rc = gs_recv_raw(c, &p, &pn);
+        if (rc <= 0)
+            break;
+        Immudb__Schema__Chunk *ch = immudb__schema__chunk__unpack(NULL, pn, p);
+        seal_free(p);
+        if (!ch) {
+            rc = SEAL_EPROTOCOL;
+            break;
+        }
+        if (n + ch->content.len > cap) {
+            cap = (n + ch->content.len) * 2;
+            all = realloc(all, cap);
+        }
+        memcpy(all + n, ch->content.data, ch->content.len);
+        n += ch->content.len;
+        immudb__schema__chunk__free_unpacked(ch, NULL);
+    }
+    if (rc < 0) {
+        free(all);
+        return rc;
+    }
+    fk_arena a = {0};
+    seal_tx *tx;
+    FK_LOCK(f);
+    rc = seal_tx_new(f->st, &tx);
+    size_t off = 0;
+    while (rc == 0 && off < n) {
+        Immudb__Schema__KeyValue kv;
+        immudb__schema__key_value__init(&kv);
+        for (int part = 0; part < 2 && rc == 0; part++) {
+            if (n - off < 8 || n - off - 8 < seal_get_u64(all + off)) {
+                rc = SEAL_EPROTOCOL;
+                break;
+            }
+            size_t len = seal_get_u64(all + off);
+            ProtobufCBinaryData b = {.len = len, .data = all + off + 8};
+            if (part == 0)
+                kv.key = b;
+            else
+                kv.value = b;
+            off += 8 + len;
+        }
+        if (rc == 0)
+            rc = fk_add_kv(tx, &kv);
+    }
+    uint64_t id;
+    Immudb__Schema__TxHeader *h = NULL;
+    if (rc == 0)
+        rc = fk_commit(f, tx, &id, &h, &a);
+    else
+        seal_tx_free(tx);
+    FK_UNLOCK(f);
+    free(all);
+    rc = rc ? fk_err(c, rc) : gs_send(c, &h->base);
     ar_free(&a);
     return rc;
 }
@@ -1080,7 +1204,8 @@ static int h_tx_scan(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__TxScanRequest *r = (const void *)req;
     fk_arena a = {0};
-    Immudb__Schema__TxList m = IMMUDB__SCHEMA__TX_LIST__INIT;
+    Immudb__Schema__TxList m;
+    immudb__schema__tx_list__init(&m);
     uint32_t limit = r->limit ? r->limit : 1000;
     m.txs = ar_alloc(&a, (limit + 1) * sizeof(void *));
     uint64_t last;
@@ -1130,7 +1255,8 @@ static int h_state(gs_call *c, const ProtobufCMessage *req, void *ud)
         }
     }
     FK_UNLOCK(f);
-    Immudb__Schema__ImmutableState m = IMMUDB__SCHEMA__IMMUTABLE_STATE__INIT;
+    Immudb__Schema__ImmutableState m;
+    immudb__schema__immutable_state__init(&m);
     m.db = f->db;
     m.txid = tx;
     m.txhash = ar_bin(&a, alh, 32);
@@ -1149,7 +1275,8 @@ static int h_login(gs_call *c, const ProtobufCMessage *req, void *ud)
     const Immudb__Schema__LoginRequest *r = (const void *)req;
     if (r->password.len != 6 || memcmp(r->password.data, "secret", 6) != 0)
         return gs_error(c, GW_UNAUTHENTICATED, "invalid user name or password");
-    Immudb__Schema__LoginResponse m = IMMUDB__SCHEMA__LOGIN_RESPONSE__INIT;
+    Immudb__Schema__LoginResponse m;
+    immudb__schema__login_response__init(&m);
     snprintf(f->token, sizeof(f->token), "tok-%.*s-defaultdb", (int)r->user.len,
              (const char *)r->user.data);
     snprintf(f->db, sizeof(f->db), "defaultdb");
@@ -1163,7 +1290,8 @@ static int h_use_db(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
     fk_server *f = ud;
     const Immudb__Schema__Database *r = (const void *)req;
-    Immudb__Schema__UseDatabaseReply m = IMMUDB__SCHEMA__USE_DATABASE_REPLY__INIT;
+    Immudb__Schema__UseDatabaseReply m;
+    immudb__schema__use_database_reply__init(&m);
     snprintf(f->token, sizeof(f->token), "tok-db-%s", r->databasename);
     snprintf(f->db, sizeof(f->db), "%s", r->databasename);
     m.token = f->token;
@@ -1172,7 +1300,8 @@ static int h_use_db(gs_call *c, const ProtobufCMessage *req, void *ud)
 
 static int h_empty_ok(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Google__Protobuf__Empty m = GOOGLE__PROTOBUF__EMPTY__INIT;
+    Google__Protobuf__Empty m;
+    google__protobuf__empty__init(&m);
     return gs_send(c, &m.base);
 }
 
@@ -1189,7 +1318,8 @@ static int h_open_session(gs_call *c, const ProtobufCMessage *req, void *ud)
     const Immudb__Schema__OpenSessionRequest *r = (const void *)req;
     if (r->password.len != 6 || memcmp(r->password.data, "secret", 6) != 0)
         return gs_error(c, GW_UNAUTHENTICATED, "invalid user name or password");
-    Immudb__Schema__OpenSessionResponse m = IMMUDB__SCHEMA__OPEN_SESSION_RESPONSE__INIT;
+    Immudb__Schema__OpenSessionResponse m;
+    immudb__schema__open_session_response__init(&m);
     snprintf(f->session, sizeof(f->session), "sess-%s", r->databasename);
     snprintf(f->db, sizeof(f->db), "%s", r->databasename);
     m.sessionid = f->session;
@@ -1227,7 +1357,8 @@ static int fk_intercept(gs_call *c, const gs_method *m, void *ud)
 /* ---------------------------------------------------------------- admin */
 static int h_server_info(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Immudb__Schema__ServerInfoResponse m = IMMUDB__SCHEMA__SERVER_INFO_RESPONSE__INIT;
+    Immudb__Schema__ServerInfoResponse m;
+    immudb__schema__server_info_response__init(&m);
     m.version = (char *)(uintptr_t)"fake-1.0";
     m.startedat = 1700000000;
     m.numtransactions = 42;
@@ -1261,7 +1392,8 @@ static int h_create_db(gs_call *c, const ProtobufCMessage *req, void *ud)
              st);
     if (strcmp(r->name, "defaultdb") == 0 && !r->ifnotexists)
         return gs_error(c, GW_ALREADY_EXISTS, "database already exists");
-    Immudb__Schema__CreateDatabaseResponse m = IMMUDB__SCHEMA__CREATE_DATABASE_RESPONSE__INIT;
+    Immudb__Schema__CreateDatabaseResponse m;
+    immudb__schema__create_database_response__init(&m);
     m.name = r->name;
     m.settings = r->settings;
     m.alreadyexisted = strcmp(r->name, "defaultdb") == 0;
@@ -1275,7 +1407,8 @@ static int h_update_db(gs_call *c, const ProtobufCMessage *req, void *ud)
     char st[200];
     fk_settings_str(st, sizeof(st), r->settings);
     snprintf(f->last_req, sizeof(f->last_req), "update %s %s", r->database, st);
-    Immudb__Schema__UpdateDatabaseResponse m = IMMUDB__SCHEMA__UPDATE_DATABASE_RESPONSE__INIT;
+    Immudb__Schema__UpdateDatabaseResponse m;
+    immudb__schema__update_database_response__init(&m);
     m.database = r->database;
     m.settings = r->settings;
     return gs_send(c, &m.base);
@@ -1284,10 +1417,14 @@ static int h_update_db(gs_call *c, const ProtobufCMessage *req, void *ud)
 static int h_db_settings(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
     fk_server *f = ud;
-    Immudb__Schema__DatabaseSettingsResponse m = IMMUDB__SCHEMA__DATABASE_SETTINGS_RESPONSE__INIT;
-    Immudb__Schema__DatabaseNullableSettings s = IMMUDB__SCHEMA__DATABASE_NULLABLE_SETTINGS__INIT;
-    Immudb__Schema__NullableUint32 hv = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
-    Immudb__Schema__NullableUint32 kl = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
+    Immudb__Schema__DatabaseSettingsResponse m;
+    immudb__schema__database_settings_response__init(&m);
+    Immudb__Schema__DatabaseNullableSettings s;
+    immudb__schema__database_nullable_settings__init(&s);
+    Immudb__Schema__NullableUint32 hv;
+    immudb__schema__nullable_uint32__init(&hv);
+    Immudb__Schema__NullableUint32 kl;
+    immudb__schema__nullable_uint32__init(&kl);
     hv.value = 1;
     kl.value = 1024;
     s.writetxheaderversion = &hv;
@@ -1299,12 +1436,16 @@ static int h_db_settings(gs_call *c, const ProtobufCMessage *req, void *ud)
 
 static int h_db_list(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Immudb__Schema__DatabaseListResponseV2 m = IMMUDB__SCHEMA__DATABASE_LIST_RESPONSE_V2__INIT;
-    Immudb__Schema__DatabaseInfo d1 = IMMUDB__SCHEMA__DATABASE_INFO__INIT,
-                                 d2 = IMMUDB__SCHEMA__DATABASE_INFO__INIT;
+    Immudb__Schema__DatabaseListResponseV2 m;
+    immudb__schema__database_list_response_v2__init(&m);
+    Immudb__Schema__DatabaseInfo d1, d2;
+    immudb__schema__database_info__init(&d1);
+    immudb__schema__database_info__init(&d2);
     Immudb__Schema__DatabaseInfo *dv[2] = {&d1, &d2};
-    Immudb__Schema__DatabaseNullableSettings s = IMMUDB__SCHEMA__DATABASE_NULLABLE_SETTINGS__INIT;
-    Immudb__Schema__NullableUint32 hv = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
+    Immudb__Schema__DatabaseNullableSettings s;
+    immudb__schema__database_nullable_settings__init(&s);
+    Immudb__Schema__NullableUint32 hv;
+    immudb__schema__nullable_uint32__init(&hv);
     hv.value = 0;
     s.writetxheaderversion = &hv;
     d1.name = (char *)(uintptr_t)"defaultdb";
@@ -1328,7 +1469,8 @@ static int h_db_op(gs_call *c, const ProtobufCMessage *req, void *ud)
     snprintf(f->last_req, sizeof(f->last_req), "%s %s", strrchr(p, '/') + 1, r->database);
     if (strcmp(r->database, "missing") == 0)
         return gs_error(c, GW_NOT_FOUND, "database does not exist");
-    Immudb__Schema__LoadDatabaseResponse m = IMMUDB__SCHEMA__LOAD_DATABASE_RESPONSE__INIT;
+    Immudb__Schema__LoadDatabaseResponse m;
+    immudb__schema__load_database_response__init(&m);
     m.database = r->database;
     return gs_send(c, &m.base);
 }
@@ -1373,11 +1515,14 @@ static int h_set_active(gs_call *c, const ProtobufCMessage *req, void *ud)
 
 static int h_list_users(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
-    Immudb__Schema__UserList m = IMMUDB__SCHEMA__USER_LIST__INIT;
-    Immudb__Schema__User u = IMMUDB__SCHEMA__USER__INIT;
+    Immudb__Schema__UserList m;
+    immudb__schema__user_list__init(&m);
+    Immudb__Schema__User u;
+    immudb__schema__user__init(&u);
     Immudb__Schema__User *uv[1] = {&u};
-    Immudb__Schema__Permission p1 = IMMUDB__SCHEMA__PERMISSION__INIT,
-                               p2 = IMMUDB__SCHEMA__PERMISSION__INIT;
+    Immudb__Schema__Permission p1, p2;
+    immudb__schema__permission__init(&p1);
+    immudb__schema__permission__init(&p2);
     Immudb__Schema__Permission *pv[2] = {&p1, &p2};
     p1.database = (char *)(uintptr_t)"defaultdb";
     p1.permission = 2;
@@ -1523,6 +1668,9 @@ static seal_store *fk_open_store(const char *dir, int version)
     return s;
 }
 
+/* TLS context for the next fk_start (NULL: h2c). Not owned. */
+static cry_tls_ctx *fk_next_tls;
+
 /* Starts the fake server over a new store in t_path(name) with tx header
  * |version|; |sign| makes it sign states (public key in f->pub_path). */
 static void fk_start(fk_server *f, const char *name, int version, bool sign)
@@ -1544,6 +1692,7 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
     cfg.host = "127.0.0.1";
     cfg.port = 0;
     cfg.workers_min = 2;
+    cfg.tls = fk_next_tls;
     CHECK_OK(gs_server_new(&f->s, &cfg));
     CHECK_OK(immu_service_register_all(f->s));
     CHECK_OK(gs_server_add_header(f->s, "immudb-uuid", f->uuid));
@@ -1570,6 +1719,8 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
         {"TxById", h_tx},
         {"VerifiableTxById", h_vtx},
         {"TxScan", h_tx_scan},
+        {"streamGet", h_stream_get},
+        {"streamSet", h_stream_set},
         {"CurrentState", h_state},
         {"Login", h_login},
         {"Logout", h_logout},
