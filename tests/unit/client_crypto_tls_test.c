@@ -4,7 +4,8 @@
  * certificate is presented for mutual TLS; a server from another CA, a
  * wrong host name and a missing client certificate are refused, and
  * verified calls work over the TLS connection. Certificates are made here
- * with OpenSSL (test code only). */
+ * with OpenSSL (test code only; like crypto_tls_test, the name puts it
+ * among the test files the FIPS boundary check lets include OpenSSL). */
 #include "client_fakesrv.h"
 
 #include <openssl/evp.h>
