@@ -374,6 +374,15 @@ typedef struct seal_verify_report {
     char file[512];    /* path of the file */
     uint64_t offset;   /* byte offset in that file */
     char what[256];    /* what did not match */
+    /* Findings that are not corruption (seal_verify_dir only): the state a
+     * crash leaves, which seal_open would repair. They do not change the
+     * result. */
+    uint64_t tail_bytes;    /* bytes of the tx and value logs after the last complete tx,
+                               that open would cut (0 = none) */
+    uint64_t tail_after_tx; /* that last complete tx (when tail_bytes > 0) */
+    uint32_t nnotes;        /* number of findings */
+    char notes[1024];       /* one finding per line, e.g. "tx log: tail of 97 bytes after tx
+                               12 is incomplete (partial record): would be cut on open" */
 } seal_verify_report;
 /* Called every so often; return non-zero to stop (the verify returns that). */
 typedef int (*seal_verify_cb)(void *arg, uint64_t done_tx, uint64_t total_tx);
@@ -385,7 +394,26 @@ typedef int (*seal_verify_cb)(void *arg, uint64_t done_tx, uint64_t total_tx);
  * 0 when everything matches; SEAL_ECORRUPT with |rep| describing the first
  * mismatch; SEAL_EIO. |cb| and |rep| may be NULL. */
 SEAL_API int seal_verify(seal_store *s, seal_verify_cb cb, void *arg, seal_verify_report *rep);
-/* Opens |dir| (recovery as seal_open, without creating), verifies, closes. */
+
+/* Offline verification of the store in |dir|, READ-ONLY: nothing in |dir|
+ * is created, written, truncated or repaired (the files are opened with
+ * O_RDONLY; the only lock is a shared flock on seal.meta, so it works on a
+ * read-only directory or file system). It checks from the files alone what
+ * seal_verify checks, except the key index (derived data, not opened):
+ * every tx record of the tx log in order (framing, position, ids), every
+ * value hash, entry digests, Eh, the Alh chain, BlTxID/BlRoot against a
+ * recomputed hash tree, every stored hash tree node, every commit index
+ * record against the tx it describes. What a crash legitimately leaves
+ * (a torn tail of the tx or value log, txs not yet in the commit index, a
+ * partial commit index or hash tree) is reported in rep->notes /
+ * rep->tail_bytes and the result stays 0. An invalid record followed by
+ * more data, a tx listed in the commit index whose data is missing or
+ * damaged, or any other mismatch is SEAL_ECORRUPT with the tx, file and
+ * offset in |rep|. Other errors: SEAL_ENOTFOUND (no store), SEAL_EBUSY (a
+ * writer has the store open), SEAL_EUNSUPPORTED, SEAL_EIO, SEAL_ENOMEM, or
+ * what |cb| returned. |cb| gets total_tx = the number of txs the commit
+ * index lists (an estimate; done_tx may pass it). |cb| and |rep| may be
+ * NULL. */
 SEAL_API int seal_verify_dir(const char *dir, seal_verify_cb cb, void *arg,
                              seal_verify_report *rep);
 

@@ -50,6 +50,10 @@ typedef struct segf segf;
  * segments named %08u.<ext>. Segment numbers must be contiguous from 0 (a
  * gap is SEAL_ECORRUPT). *out owned by the caller (segf_close). */
 int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create);
+/* Opens the segmented file in |dir| for reading only: nothing is created,
+ * no segment is opened for writing (a missing |dir| reads as an empty file),
+ * and appends or truncations fail with SEAL_ESTATE. For offline checks. */
+int segf_open_ro(segf **out, const char *dir, const char *ext, uint64_t seg_size);
 void segf_close(segf *f);
 const char *segf_dir(const segf *f);
 /* Path of segment |seg| into |buf| (for messages). */

@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SEGF_CACHE 32
-#define SEGF_BUF_FLUSH (4u << 20) /* flush the write buffer beyond this */
-#define SEGF_DIRECT (256u << 10)  /* write records this big straight to the file */
+#define SEGF_CACHE     32
+#define SEGF_BUF_FLUSH (4u << 20)   /* flush the write buffer beyond this */
+#define SEGF_DIRECT    (256u << 10) /* write records this big straight to the file */
 
 struct cache_ent {
     uint32_t seg;
@@ -44,6 +44,7 @@ struct segf {
     uint64_t *lens; /* bytes on disk per segment */
     uint32_t lens_cap;
     /* writer */
+    bool ro; /* opened read-only (segf_open_ro): no writes, no descriptor for writing */
     int wfd; /* last segment, read-write; -1 when there is none */
     bool dirty;
     bool sync_err; /* an fdatasync failed: the page cache may not match the disk */
@@ -204,7 +205,8 @@ static int parse_seg_name(const char *name, const char *ext, uint32_t *seg)
     return 0;
 }
 
-int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create)
+static int open_common(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create,
+                       bool ro)
 {
     int rc = 0;
     DIR *d = NULL;
@@ -212,6 +214,7 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
     if (!f)
         return SEAL_ENOMEM;
     f->wfd = -1;
+    f->ro = ro;
     for (int i = 0; i < SEGF_CACHE; i++)
         f->cache[i].fd = -1;
     pthread_mutex_init(&f->mu, NULL);
@@ -228,6 +231,10 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
         goto out;
     }
     d = opendir(dir);
+    if (!d && ro && errno == ENOENT) {
+        *out = f; /* a log that was never created reads as empty */
+        return 0;
+    }
     if (!d) {
         SEAL_LOGE("log", "cannot open %s: %s", dir, strerror(errno));
         rc = errno == ENOENT ? SEAL_ENOTFOUND : SEAL_EIO;
@@ -245,8 +252,8 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
     }
     if (count > 0) {
         if (maxseg + 1 != count || maxseg > LOG_MAX_SEG) {
-            SEAL_LOGE("log", "%s: segments are not contiguous (%u files, highest %08u)", dir,
-                      count, maxseg);
+            SEAL_LOGE("log", "%s: segments are not contiguous (%u files, highest %08u)", dir, count,
+                      maxseg);
             rc = SEAL_ECORRUPT;
             goto out;
         }
@@ -263,6 +270,8 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
             f->lens[s] = (uint64_t)st.st_size;
         }
         f->nsegs = count;
+        if (ro)
+            goto done;
         char path[PATH_MAX];
         segf_seg_path(f, count - 1, path, sizeof(path));
         f->wfd = open(path, O_RDWR | O_CLOEXEC);
@@ -272,6 +281,7 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
             goto out;
         }
     }
+done:
     *out = f;
     f = NULL;
 out:
@@ -280,6 +290,16 @@ out:
     if (f)
         segf_close(f);
     return rc;
+}
+
+int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create)
+{
+    return open_common(out, dir, ext, seg_size, create, false);
+}
+
+int segf_open_ro(segf **out, const char *dir, const char *ext, uint64_t seg_size)
+{
+    return open_common(out, dir, ext, seg_size, false, true);
 }
 
 void segf_close(segf *f)
@@ -517,6 +537,8 @@ static int new_segment(segf *f)
 int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
 {
     int rc;
+    if (f->ro)
+        return SEAL_ESTATE;
     if (f->nsegs == 0 && (rc = new_segment(f)) != 0)
         return rc;
     uint64_t cur = f->lens[f->nsegs - 1] + f->blen;
@@ -590,6 +612,8 @@ int segf_truncate(segf *f, uint64_t loc)
     uint64_t off = log_loc_off(loc);
     char path[PATH_MAX];
     int rc = 0;
+    if (f->ro)
+        return SEAL_ESTATE;
     pthread_mutex_lock(&f->mu);
     f->blen = 0;
     pthread_mutex_unlock(&f->mu);

@@ -141,7 +141,7 @@ static void seg_path(segf *f, uint64_t loc, char *buf, size_t cap)
 }
 
 /* Is everything from |loc| to the end of |f| zero bytes? */
-static int zero_from(segf *f, uint64_t loc, bool *zero)
+int st_zero_from(segf *f, uint64_t loc, bool *zero)
 {
     uint8_t buf[65536];
     *zero = true;
@@ -463,7 +463,7 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
             bool zero = false;
             uint64_t after = st_loc_add(scan, len);
             bool at_end = len > 0 && len == avail && seg + 1 >= segf_nsegs(s->txf);
-            if ((rc = zero_from(s->txf, len ? after : scan, &zero)) != 0)
+            if ((rc = st_zero_from(s->txf, len ? after : scan, &zero)) != 0)
                 goto out;
             if (at_end || zero) {
                 torn = why;

@@ -149,7 +149,7 @@ static int meta_write(const char *dir, int version, uint64_t seg)
     return rc;
 }
 
-static int meta_read(int fd, const char *path, int *version, uint64_t *seg)
+int st_meta_read(int fd, const char *path, int *version, uint64_t *seg)
 {
     uint8_t buf[STORE_META_SIZE];
     ssize_t r = pread(fd, buf, sizeof(buf), 0);
@@ -210,7 +210,7 @@ static int open_meta(seal_store *s)
         return st_err(SEAL_EIO, "cannot open %s: %s", path, strerror(errno));
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return st_err(SEAL_EBUSY, "%s is in use by another process or handle", s->dir);
-    if ((rc = meta_read(s->lock_fd, path, &s->version, &s->seg_size)) != 0)
+    if ((rc = st_meta_read(s->lock_fd, path, &s->version, &s->seg_size)) != 0)
         return rc;
     if (s->version != s->o.tx_header_version)
         SEAL_LOGW("store", "%s: store uses tx header version %d; requested %d is ignored", s->dir,

@@ -180,6 +180,8 @@ static inline int st_loc_cmp(uint64_t a, uint64_t b)
     return a < b ? -1 : a > b ? 1 : 0; /* seg in the high bits: plain order */
 }
 
+/* Reads and checks seal.meta from |fd| (|path| for messages). */
+int st_meta_read(int fd, const char *path, int *version, uint64_t *seg);
 int st_read_cix(seal_store *s, uint64_t id, cixrec *out);
 /* Reads and checks tx |id|'s record: framing, id, Alh equal to the commit
  * index's. |buf| receives the raw record (caller frees with seal_free), r
@@ -209,6 +211,8 @@ void st_syncers_stop(seal_store *s);
 
 /* recovery.c */
 int st_recover(seal_store *s);
+/* Is everything from |loc| to the end of |f| zero bytes? */
+int st_zero_from(segf *f, uint64_t loc, bool *zero);
 /* Full check of one decoded tx record (see recovery.c). */
 struct tx_check {
     uint64_t vpos;     /* in: where the first value must be; out: past the last */
