@@ -123,6 +123,14 @@ SEAL_API int seal_client_open_session(seal_client *c, const char *user, const ch
                                       const char *db);
 SEAL_API int seal_client_close_session(seal_client *c);
 SEAL_API int seal_client_keep_alive(seal_client *c);
+/* The Login / UseDatabase token in use ("" if none; owned by |c|, valid
+ * until the next call on |c|). A program that keeps a login across runs
+ * stores it (privately: it is a credential). */
+SEAL_API const char *seal_client_token(const seal_client *c);
+/* Resumes a login: |token| is sent as "authorization: Bearer <token>" on
+ * later calls, and |db| (NULL = unchanged) becomes the current database (the
+ * one the token was issued for). No call is made. SEAL_EINVAL, SEAL_ENOMEM. */
+SEAL_API int seal_client_set_token(seal_client *c, const char *token, const char *db);
 
 /* --------------------------------------------------------- server info */
 typedef struct seal_health {
