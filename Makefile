@@ -4,6 +4,7 @@
 #   make asan     the same tests under ASan + UBSan
 #   make bench    benchmarks (print figure, baseline and ratio)
 #   make debug    debug build in build-debug/
+#   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
 BUILD    ?= build
 ASAN_DIR ?= build-asan
 DBG_DIR  ?= build-debug
@@ -11,7 +12,7 @@ JOBS     ?= $(shell nproc)
 CC       ?= cc
 DATA     ?= ./data
 
-.PHONY: all deps fips configure build run test asan debug bench fips-check format clean distclean
+.PHONY: all deps fips configure build run test asan debug bench fuzz fips-check format clean distclean
 
 all: build
 
@@ -46,6 +47,15 @@ debug: fips
 
 bench: build
 	./scripts/bench.sh $(BUILD)
+
+# libFuzzer targets (clang, ASan + UBSan), each run for FUZZ_SECONDS.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: fips
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	    -DSEAL_SANITIZE=ON -DSEAL_FUZZ=ON -DSEAL_FIPS_DIR=$(CURDIR)/$(BUILD)/fips
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	./scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 fips-check: build
 	./scripts/fips-check.sh $(BUILD)/sealdb

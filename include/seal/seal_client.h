@@ -295,9 +295,9 @@ typedef struct seal_op {
     const seal_kvmd *md; /* KV only */
     const void *set;     /* ZADD: the set */
     size_t set_len;
-    double score;      /* ZADD */
-    uint64_t at_tx;    /* ZADD, REF */
-    int bound_ref;     /* ZADD, REF */
+    double score;   /* ZADD */
+    uint64_t at_tx; /* ZADD, REF */
+    int bound_ref;  /* ZADD, REF */
 } seal_op;
 SEAL_API int seal_client_exec_all(seal_client *c, const seal_op *ops, size_t nops,
                                   const seal_precond *pre, size_t npre, int no_wait,
@@ -324,9 +324,9 @@ SEAL_API int seal_client_scan(seal_client *c, const seal_scan_req *r, seal_kvent
 SEAL_API int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len,
                                uint64_t *out);
 /* History of a key. |limit| 0 = server default. */
-SEAL_API int seal_client_history(seal_client *c, const void *key, size_t key_len,
-                                 uint64_t offset, int32_t limit, int desc, uint64_t since_tx,
-                                 seal_kventry **out, size_t *n);
+SEAL_API int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_t offset,
+                                 int32_t limit, int desc, uint64_t since_tx, seal_kventry **out,
+                                 size_t *n);
 /* SetReference key -> referenced key; |at_tx| 0 = unbound (latest). */
 SEAL_API int seal_client_set_reference(seal_client *c, const void *key, size_t key_len,
                                        const void *ref_key, size_t ref_len, uint64_t at_tx,
@@ -400,9 +400,8 @@ typedef struct seal_verify_info {
 /* VerifiableSet of one key (metadata and preconditions through |o|, may be
  * NULL). |out| (may be NULL): the verified tx header. */
 SEAL_API int seal_client_verified_set(seal_client *c, const void *key, size_t key_len,
-                                      const void *value, size_t value_len,
-                                      const seal_write_opts *o, seal_txhdr *out,
-                                      seal_verify_info *vi);
+                                      const void *value, size_t value_len, const seal_write_opts *o,
+                                      seal_txhdr *out, seal_verify_info *vi);
 /* VerifiableGet (|o| selects at_tx / since_tx / at_revision, may be NULL).
  * When the key is a reference, the reference entry is what is proven (as in
  * immudb); the referenced value is returned as the server sent it. */
@@ -414,9 +413,8 @@ SEAL_API int seal_client_verified_get(seal_client *c, const void *key, size_t ke
 SEAL_API int seal_client_verified_tx_by_id(seal_client *c, uint64_t tx, seal_rtx *out,
                                            seal_verify_info *vi);
 SEAL_API int seal_client_verified_set_reference(seal_client *c, const void *key, size_t key_len,
-                                                const void *ref_key, size_t ref_len,
-                                                uint64_t at_tx, seal_txhdr *out,
-                                                seal_verify_info *vi);
+                                                const void *ref_key, size_t ref_len, uint64_t at_tx,
+                                                seal_txhdr *out, seal_verify_info *vi);
 /* VerifiableZAdd. As immudb's Go client, boundRef is not sent, so servers
  * refuse at_tx > 0. */
 SEAL_API int seal_client_verified_zadd(seal_client *c, const void *set, size_t set_len,
@@ -430,7 +428,7 @@ typedef struct seal_consistency {
     uint64_t trusted_tx;
     uint8_t trusted_hash[SEAL_HASH_LEN];
     seal_dbstate server; /* the server's CurrentState */
-    int advanced;      /* audit step: the trusted state moved forward */
+    int advanced;        /* audit step: the trusted state moved forward */
 } seal_consistency;
 /* Checks that the server's current state extends the trusted one: a server
  * whose tx is below the trusted tx has rewound, one with the same tx and
@@ -522,8 +520,8 @@ typedef struct seal_user {
 SEAL_API void seal_users_free(seal_user *u, size_t n);
 SEAL_API int seal_client_create_user(seal_client *c, const char *user, const char *password,
                                      uint32_t permission, const char *database);
-SEAL_API int seal_client_change_password(seal_client *c, const char *user,
-                                         const char *old_password, const char *new_password);
+SEAL_API int seal_client_change_password(seal_client *c, const char *user, const char *old_password,
+                                         const char *new_password);
 /* |grant| 1 = GRANT, 0 = REVOKE. */
 SEAL_API int seal_client_change_permission(seal_client *c, int grant, const char *user,
                                            const char *database, uint32_t permission);

@@ -83,8 +83,8 @@ int seal_client_create_database(seal_client *c, const char *name, const seal_db_
     r.ifnotexists = if_not_exists != 0;
     Immudb__Schema__CreateDatabaseResponse *m = NULL;
     int rc = sc_call(c, "CreateDatabaseV2", &r.base,
-                     &immudb__schema__create_database_response__descriptor,
-                     (ProtobufCMessage **)&m, NULL);
+                     &immudb__schema__create_database_response__descriptor, (ProtobufCMessage **)&m,
+                     NULL);
     if (rc)
         return rc;
     if (already_existed)
@@ -193,8 +193,8 @@ int seal_client_update_database(seal_client *c, const char *name, const seal_db_
     r.settings = &sp.s;
     Immudb__Schema__UpdateDatabaseResponse *m = NULL;
     int rc = sc_call(c, "UpdateDatabaseV2", &r.base,
-                     &immudb__schema__update_database_response__descriptor,
-                     (ProtobufCMessage **)&m, NULL);
+                     &immudb__schema__update_database_response__descriptor, (ProtobufCMessage **)&m,
+                     NULL);
     if (rc)
         return rc;
     if (out)
@@ -268,8 +268,8 @@ int seal_client_change_password(seal_client *c, const char *user, const char *ol
     return empty_answer(c, "ChangePassword", &r.base);
 }
 
-int seal_client_change_permission(seal_client *c, int grant, const char *user,
-                                  const char *database, uint32_t permission)
+int seal_client_change_permission(seal_client *c, int grant, const char *user, const char *database,
+                                  uint32_t permission)
 {
     sc_begin(c);
     if (!user || !*user || !database || !*database)

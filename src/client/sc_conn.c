@@ -92,8 +92,7 @@ static int sc_dial(seal_client *c)
     gc_opts go = {.tls = c->tls};
     int rc = gc_connect(&c->conn, c->host, c->port, &go);
     if (rc)
-        return sc_fail(c, rc, "cannot connect to %s:%d (%s)", c->host, c->port,
-                       seal_strerror(rc));
+        return sc_fail(c, rc, "cannot connect to %s:%d (%s)", c->host, c->port, seal_strerror(rc));
     return 0;
 }
 
@@ -434,8 +433,7 @@ int seal_client_use_database(seal_client *c, const char *db)
     return rc;
 }
 
-int seal_client_open_session(seal_client *c, const char *user, const char *password,
-                             const char *db)
+int seal_client_open_session(seal_client *c, const char *user, const char *password, const char *db)
 {
     sc_begin(c);
     if (!user || !password)
@@ -453,8 +451,7 @@ int seal_client_open_session(seal_client *c, const char *user, const char *passw
     r.databasename = (char *)(uintptr_t)db;
     Immudb__Schema__OpenSessionResponse *resp = NULL;
     set_str(&c->session_id, NULL);
-    int rc = sc_call(c, "OpenSession", &r.base,
-                     &immudb__schema__open_session_response__descriptor,
+    int rc = sc_call(c, "OpenSession", &r.base, &immudb__schema__open_session_response__descriptor,
                      (ProtobufCMessage **)&resp, NULL);
     if (rc)
         return rc;
@@ -553,8 +550,7 @@ int sc_ensure_uuid(seal_client *c)
     }
     if (!uuid_ok(c->server_uuid))
         return sc_fail(c, SEAL_EPROTOCOL, "malformed server UUID");
-    snprintf(c->state_path, sizeof(c->state_path), "%s/.state-%s", c->state_dir,
-             c->server_uuid);
+    snprintf(c->state_path, sizeof(c->state_path), "%s/.state-%s", c->state_dir, c->server_uuid);
     return 0;
 }
 

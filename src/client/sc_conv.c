@@ -61,14 +61,13 @@ void sc_hdr_from_pb(const Immudb__Schema__TxHeader *h, mt_txhdr *out)
             out->md.has_truncated = true;
             out->md.truncated_upto_tx = h->metadata->truncatedtxid;
         }
-        if (h->metadata->extra.len) {
-            /* longer than immudb allows: keep a length that cannot hash
-             * like a valid header (mt_alh refuses it) */
-            size_t n = SEAL_MIN(h->metadata->extra.len, (size_t)MT_MAX_TXMD_EXTRA);
-            out->md.extra_len = h->metadata->extra.len > MT_MAX_TXMD_EXTRA
-                                    ? (uint16_t)(MT_MAX_TXMD_EXTRA + 1)
-                                    : (uint16_t)n;
-            memcpy(out->md.extra, h->metadata->extra.data, n);
+        if (h->metadata->extra.len > MT_MAX_TXMD_EXTRA) {
+            /* longer than immudb allows: an unknown version makes every
+             * hash of this header fail (mt_alh refuses it) */
+            out->version = -1;
+        } else if (h->metadata->extra.len) {
+            out->md.extra_len = (uint16_t)h->metadata->extra.len;
+            memcpy(out->md.extra, h->metadata->extra.data, h->metadata->extra.len);
         }
     }
 }

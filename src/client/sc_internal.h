@@ -15,7 +15,7 @@
 #include "schema.pb-c.h"
 #include "seal/seal_client.h"
 
-#define SC_SERVICE "/immudb.schema.ImmuService/"
+#define SC_SERVICE    "/immudb.schema.ImmuService/"
 #define SC_DEFAULT_DB "defaultdb"
 
 struct seal_client {

@@ -15,11 +15,11 @@ int sc_build_preconds(const seal_precond *pre, size_t npre, Immudb__Schema__Prec
 {
     if (npre > 4096)
         return SEAL_ELIMIT;
-    size_t sz = npre * (sizeof(Immudb__Schema__Precondition *) +
-                        sizeof(Immudb__Schema__Precondition) +
-                        sizeof(Immudb__Schema__Precondition__KeyNotModifiedAfterTXPrecondition) +
-                        sizeof(Immudb__Schema__Precondition__KeyMustExistPrecondition) +
-                        sizeof(Immudb__Schema__Precondition__KeyMustNotExistPrecondition));
+    size_t sz =
+        npre * (sizeof(Immudb__Schema__Precondition *) + sizeof(Immudb__Schema__Precondition) +
+                sizeof(Immudb__Schema__Precondition__KeyNotModifiedAfterTXPrecondition) +
+                sizeof(Immudb__Schema__Precondition__KeyMustExistPrecondition) +
+                sizeof(Immudb__Schema__Precondition__KeyMustNotExistPrecondition));
     uint8_t *m = seal_calloc(1, sz ? sz : 1);
     if (!m)
         return SEAL_ENOMEM;
@@ -49,8 +49,7 @@ int sc_build_preconds(const seal_precond *pre, size_t npre, Immudb__Schema__Prec
         case SEAL_PRE_MUST_NOT_EXIST:
             immudb__schema__precondition__key_must_not_exist_precondition__init(&mne[i]);
             mne[i].key = BIN(pre[i].key, pre[i].key_len);
-            ps[i].precondition_case =
-                IMMUDB__SCHEMA__PRECONDITION__PRECONDITION_KEY_MUST_NOT_EXIST;
+            ps[i].precondition_case = IMMUDB__SCHEMA__PRECONDITION__PRECONDITION_KEY_MUST_NOT_EXIST;
             ps[i].keymustnotexist = &mne[i];
             break;
         case SEAL_PRE_NOT_MODIFIED_AFTER:
@@ -161,8 +160,8 @@ int seal_client_get(seal_client *c, const void *key, size_t key_len, const seal_
         r.atrevision = o->at_revision;
     }
     Immudb__Schema__Entry *e = NULL;
-    int rc = sc_call(c, "Get", &r.base, &immudb__schema__entry__descriptor,
-                     (ProtobufCMessage **)&e, NULL);
+    int rc = sc_call(c, "Get", &r.base, &immudb__schema__entry__descriptor, (ProtobufCMessage **)&e,
+                     NULL);
     if (rc)
         return rc;
     rc = sc_entry_from_pb(e, out);
@@ -195,8 +194,8 @@ static int entries_call(seal_client *c, const char *method, const ProtobufCMessa
                         seal_kventry **out, size_t *n)
 {
     Immudb__Schema__Entries *m = NULL;
-    int rc = sc_call(c, method, req, &immudb__schema__entries__descriptor,
-                     (ProtobufCMessage **)&m, NULL);
+    int rc = sc_call(c, method, req, &immudb__schema__entries__descriptor, (ProtobufCMessage **)&m,
+                     NULL);
     if (rc)
         return rc;
     rc = entries_answer(c, m, out, n);
@@ -394,9 +393,8 @@ int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_
 }
 
 /* ------------------------------------------------------ references, zsets */
-int seal_client_set_reference(seal_client *c, const void *key, size_t key_len,
-                              const void *ref_key, size_t ref_len, uint64_t at_tx,
-                              seal_txhdr *out)
+int seal_client_set_reference(seal_client *c, const void *key, size_t key_len, const void *ref_key,
+                              size_t ref_len, uint64_t at_tx, seal_txhdr *out)
 {
     sc_begin(c);
     if (!key || !key_len || !ref_key || !ref_len)
@@ -410,8 +408,8 @@ int seal_client_set_reference(seal_client *c, const void *key, size_t key_len,
     return hdr_answer(c, "SetReference", &r.base, 1, out);
 }
 
-int seal_client_zadd(seal_client *c, const void *set, size_t set_len, double score,
-                     const void *key, size_t key_len, uint64_t at_tx, seal_txhdr *out)
+int seal_client_zadd(seal_client *c, const void *set, size_t set_len, double score, const void *key,
+                     size_t key_len, uint64_t at_tx, seal_txhdr *out)
 {
     sc_begin(c);
     if (!set || !set_len || !key || !key_len)
@@ -487,8 +485,8 @@ int seal_client_tx_by_id(seal_client *c, uint64_t tx, seal_rtx *out)
     immudb__schema__tx_request__init(&r);
     r.tx = tx;
     Immudb__Schema__Tx *m = NULL;
-    int rc = sc_call(c, "TxById", &r.base, &immudb__schema__tx__descriptor,
-                     (ProtobufCMessage **)&m, NULL);
+    int rc = sc_call(c, "TxById", &r.base, &immudb__schema__tx__descriptor, (ProtobufCMessage **)&m,
+                     NULL);
     if (rc)
         return rc;
     rc = sc_rtx_from_pb(m, out);

@@ -379,8 +379,8 @@ int sc_state_put(seal_client *c, sc_lock *lk, const sc_state *st)
     close(fd);
     fd = -1;
     if (rename(tmp, c->state_path) != 0) {
-        rc = sc_fail(c, SEAL_EIO, "cannot rename %s to %s: %s", tmp, c->state_path,
-                     strerror(errno));
+        rc =
+            sc_fail(c, SEAL_EIO, "cannot rename %s to %s: %s", tmp, c->state_path, strerror(errno));
         goto done;
     }
     int dfd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

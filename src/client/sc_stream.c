@@ -9,7 +9,7 @@
 #include "client/sc_internal.h"
 
 #define SC_CHUNK_DEFAULT (64 * 1024)
-#define SC_STREAM_MAX ((uint64_t)1 << 31)
+#define SC_STREAM_MAX    ((uint64_t)1 << 31)
 
 /* Sends one message (length prefix + |n| bytes) as chunks of |cs| bytes. */
 static int send_msg(gc_stream *s, const uint8_t *p, size_t n, size_t cs, uint8_t *buf)
@@ -161,8 +161,8 @@ static int take_msg(const sbuf *b, size_t *off, const uint8_t **p, size_t *n)
     return 1;
 }
 
-int seal_client_stream_get(seal_client *c, const void *key, size_t key_len,
-                           const seal_read_opts *o, seal_kventry *out)
+int seal_client_stream_get(seal_client *c, const void *key, size_t key_len, const seal_read_opts *o,
+                           seal_kventry *out)
 {
     sc_begin(c);
     if (!key || !key_len)
@@ -237,9 +237,9 @@ finish:;
     int k1 = take_msg(&b, &off, &kp, &kn);
     int k2 = k1 == 1 ? take_msg(&b, &off, &vp, &vn) : 0;
     if (k1 != 1 || k2 != 1 || off != b.n) {
-        rc = sc_fail(c, SEAL_EPROTOCOL,
-                     "stream get: the stream is not one key and one value message (%zu bytes)",
-                     b.n);
+        rc =
+            sc_fail(c, SEAL_EPROTOCOL,
+                    "stream get: the stream is not one key and one value message (%zu bytes)", b.n);
         goto done;
     }
     e.key = seal_malloc(kn + 1);

@@ -68,8 +68,8 @@ static int dual_from_pb(const Immudb__Schema__DualProof *p, mt_dual_proof *out)
         return SEAL_EVERIFY;
     sc_hdr_from_pb(p->sourcetxheader, &out->source);
     sc_hdr_from_pb(p->targettxheader, &out->target);
-    int rc = terms_from_pb(p->inclusionproof, p->n_inclusionproof, &out->inclusion,
-                           &out->ninclusion);
+    int rc =
+        terms_from_pb(p->inclusionproof, p->n_inclusionproof, &out->inclusion, &out->ninclusion);
     if (!rc)
         rc = terms_from_pb(p->consistencyproof, p->n_consistencyproof, &out->consistency,
                            &out->nconsistency);
@@ -162,8 +162,9 @@ static int fill_advance(seal_client *c, mt_dual_proof *p, uint64_t s, uint64_t t
 fail:
     mt_linear_advance_proof_free(&adv);
     if (rc == SEAL_EVERIFY)
-        return sc_fail(c, rc, "the server sent no dual proof while the missing linear advance "
-                              "proof was fetched");
+        return sc_fail(c, rc,
+                       "the server sent no dual proof while the missing linear advance "
+                       "proof was fetched");
     return sc_fail(c, rc, "fetching the missing linear advance proof (txs %llu..%llu) failed: %s",
                    (unsigned long long)start + 1, (unsigned long long)end,
                    c->err[0] ? c->err : seal_strerror(rc));
@@ -178,8 +179,9 @@ static int verify_dual(seal_client *c, const char *what, const Immudb__Schema__D
     char h1[17], h2[17];
     int rc = dual_from_pb(pb, &p);
     if (rc == SEAL_EVERIFY)
-        return sc_fail(c, rc, "%s: the response carries no dual proof (or its headers are "
-                              "missing)",
+        return sc_fail(c, rc,
+                       "%s: the response carries no dual proof (or its headers are "
+                       "missing)",
                        what);
     if (rc)
         return rc;
@@ -278,8 +280,8 @@ static int v_begin(seal_client *c, vsess *v, bool tofu)
         return 0;
     }
     if (!tofu) {
-        rc = sc_fail(c, SEAL_ENOTFOUND, "no trusted state for %s on server %s and no pin",
-                     c->db, c->server_uuid);
+        rc = sc_fail(c, SEAL_ENOTFOUND, "no trusted state for %s on server %s and no pin", c->db,
+                     c->server_uuid);
         goto fail;
     }
     if ((rc = fetch_current(c, &v->src, NULL)) != 0)
@@ -391,8 +393,7 @@ static int verify_write(seal_client *c, vsess *v, const char *what,
     mt_txhdr hdr;
     sc_hdr_from_pb(tx->header, &hdr);
     if (hdr.version != 0 && hdr.version != 1)
-        return sc_fail(c, SEAL_EVERIFY, "%s: unsupported tx header version %d", what,
-                       hdr.version);
+        return sc_fail(c, SEAL_EVERIFY, "%s: unsupported tx header version %d", what, hdr.version);
     /* TxFromProto + BuildHashTree: Eh is recomputed from the entries */
     size_t n = tx->n_entries, leaf = SIZE_MAX;
     if (n > (1u << 20))
@@ -414,7 +415,8 @@ static int verify_write(seal_client *c, vsess *v, const char *what,
                          seal_strerror(rc));
             goto done;
         }
-        if (leaf == SIZE_MAX && e->key.len == ekey_len && memcmp(e->key.data, ekey, ekey_len) == 0) {
+        if (leaf == SIZE_MAX && e->key.len == ekey_len &&
+            memcmp(e->key.data, ekey, ekey_len) == 0) {
             leaf = i;
             memcpy(emd, md, ml);
             emd_len = ml;
@@ -461,9 +463,8 @@ static int verify_write(seal_client *c, vsess *v, const char *what,
         rc = sc_fail(c, SEAL_EVERIFY, "%s: the tx header cannot be hashed", what);
         goto done;
     }
-    if (v->src.tx > 0 &&
-        (rc = verify_dual(c, what, vt->dualproof, v->src.tx, hdr.id, v->src.hash, alh,
-                          &v->fetched)) != 0)
+    if (v->src.tx > 0 && (rc = verify_dual(c, what, vt->dualproof, v->src.tx, hdr.id, v->src.hash,
+                                           alh, &v->fetched)) != 0)
         goto done;
     if ((rc = v_commit(c, v, what, hdr.id, alh, vt->signature, vi)) != 0)
         goto done;
@@ -776,8 +777,7 @@ int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
         const Immudb__Schema__Reference *ref = e->referencedby;
         if (!vtx)
             vtx = ref->tx;
-        if (ref->key.len != key_len || memcmp(ref->key.data, key, key_len) != 0 ||
-            ref->tx != vtx) {
+        if (ref->key.len != key_len || memcmp(ref->key.data, key, key_len) != 0 || ref->tx != vtx) {
             rc = sc_fail(c, SEAL_EVERIFY,
                          "%s: the reference returned is not the one asked for (key or tx "
                          "differs)",
@@ -920,8 +920,8 @@ int seal_client_verified_tx_by_id(seal_client *c, uint64_t txid, seal_rtx *out,
     }
     size_t n = vt->tx->n_entries;
     if (n != rh.nentries) {
-        rc = sc_fail(c, SEAL_EVERIFY, "%s: the tx carries %zu entries, its header says %u", what,
-                     n, rh.nentries);
+        rc = sc_fail(c, SEAL_EVERIFY, "%s: the tx carries %zu entries, its header says %u", what, n,
+                     rh.nentries);
         goto done;
     }
     digests = seal_malloc((n ? n : 1) * MT_HASH_LEN);
@@ -1025,11 +1025,11 @@ static int consistency(seal_client *c, seal_consistency *out, bool audit)
     }
     if (cur.tx == v.src.tx) {
         if (memcmp(cur.hash, v.src.hash, MT_HASH_LEN) != 0) {
-            rc = sc_fail(c, SEAL_EVERIFY,
-                         "%s: the server forked: tx %llu has hash %s.. on the server and %s.. in "
-                         "the trusted state",
-                         what, (unsigned long long)cur.tx, HEXN(cur.hash, h1),
-                         HEXN(v.src.hash, h2));
+            rc =
+                sc_fail(c, SEAL_EVERIFY,
+                        "%s: the server forked: tx %llu has hash %s.. on the server and %s.. in "
+                        "the trusted state",
+                        what, (unsigned long long)cur.tx, HEXN(cur.hash, h1), HEXN(v.src.hash, h2));
             goto done;
         }
     } else {
@@ -1037,12 +1037,12 @@ static int consistency(seal_client *c, seal_consistency *out, bool audit)
         immudb__schema__verifiable_tx_request__init(&r);
         r.tx = cur.tx;
         r.provesincetx = v.src.tx;
-        if ((rc = sc_call(c, "VerifiableTxById", &r.base,
-                          &immudb__schema__verifiable_tx__descriptor, (ProtobufCMessage **)&vt,
-                          NULL)) != 0)
+        if ((rc =
+                 sc_call(c, "VerifiableTxById", &r.base, &immudb__schema__verifiable_tx__descriptor,
+                         (ProtobufCMessage **)&vt, NULL)) != 0)
             goto done;
-        rc = verify_dual(c, what, vt->dualproof, v.src.tx, cur.tx, v.src.hash, cur.hash,
-                         &v.fetched);
+        rc =
+            verify_dual(c, what, vt->dualproof, v.src.tx, cur.tx, v.src.hash, cur.hash, &v.fetched);
         if (rc == SEAL_EVERIFY) {
             char msg[sizeof(c->err)];
             snprintf(msg, sizeof(msg), "%s", c->err);

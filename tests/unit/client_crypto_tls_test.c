@@ -95,8 +95,8 @@ static void test_tls(void)
     const char *rca_pem = save("rca.pem", rca, NULL);
 
     cry_tls_ctx *stls = NULL;
-    cry_tls_opts so = {.cert_file = srv_pem, .key_file = srv_key, .ca_file = ca_pem,
-                       .verify_peer = 1};
+    cry_tls_opts so = {
+        .cert_file = srv_pem, .key_file = srv_key, .ca_file = ca_pem, .verify_peer = 1};
     CHECK_OK(cry_tls_ctx_new(&stls, 1, &so));
     fk_server f;
     fk_next_tls = stls;

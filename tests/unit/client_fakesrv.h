@@ -34,11 +34,12 @@
 
 enum fk_tamper {
     FK_NONE = 0,
-    FK_VALUE,  /* a value byte (VerifiableGet) / an entry's value hash (the others) */
-    FK_PROOF,  /* a byte of the last linear proof term of the dual proof */
-    FK_TXHDR,  /* the ts of every tx header in the answer */
-    FK_STATE,  /* a byte of the CurrentState hash */
-    FK_SIG,    /* a byte of every signature */
+    FK_VALUE, /* a value byte (VerifiableGet) / an entry's value hash (the others) */
+    FK_PROOF, /* a byte of the last linear proof term of the dual proof */
+    FK_TXHDR, /* a field of every tx header in the answer (in turn) */
+    FK_STATE, /* a byte of the CurrentState hash */
+    FK_SIG,   /* a byte of every signature */
+    FK_STRIP, /* the dual proof left out */
 };
 
 /* ------------------------------------------------------- synthetic chain */
@@ -112,7 +113,12 @@ static ProtobufCBinaryData ar_bin(fk_arena *a, const void *p, size_t n)
     return b;
 }
 
-#define AR_NEW(a, T, init) ({ T *_m = ar_alloc((a), sizeof(T)); init(_m); _m; })
+#define AR_NEW(a, T, init)                                                                         \
+    ({                                                                                             \
+        T *_m = ar_alloc((a), sizeof(T));                                                          \
+        init(_m);                                                                                  \
+        _m;                                                                                        \
+    })
 
 /* ------------------------------------------------------------ converters */
 static void fk_hdr_to_mt(const seal_txhdr *h, mt_txhdr *o)
@@ -179,18 +185,18 @@ static Immudb__Schema__DualProof *pb_dual(fk_arena *a, const mt_dual_proof *p, b
     m->linearproof = AR_NEW(a, Immudb__Schema__LinearProof, immudb__schema__linear_proof__init);
     m->linearproof->sourcetxid = p->linear.source_tx_id;
     m->linearproof->targettxid = p->linear.target_tx_id;
-    m->linearproof->terms = pb_terms(a, p->linear.terms, p->linear.nterms,
-                                     &m->linearproof->n_terms);
+    m->linearproof->terms =
+        pb_terms(a, p->linear.terms, p->linear.nterms, &m->linearproof->n_terms);
     if (p->has_advance && with_adv) {
-        Immudb__Schema__LinearAdvanceProof *la = AR_NEW(
-            a, Immudb__Schema__LinearAdvanceProof, immudb__schema__linear_advance_proof__init);
-        la->linearproofterms = pb_terms(a, p->advance.linear_terms, p->advance.nlinear,
-                                        &la->n_linearproofterms);
+        Immudb__Schema__LinearAdvanceProof *la = AR_NEW(a, Immudb__Schema__LinearAdvanceProof,
+                                                        immudb__schema__linear_advance_proof__init);
+        la->linearproofterms =
+            pb_terms(a, p->advance.linear_terms, p->advance.nlinear, &la->n_linearproofterms);
         la->n_inclusionproofs = p->advance.ninclusion;
         la->inclusionproofs = ar_alloc(a, (p->advance.ninclusion + 1) * sizeof(void *));
         for (size_t i = 0; i < p->advance.ninclusion; i++) {
-            Immudb__Schema__InclusionProof *ip = AR_NEW(a, Immudb__Schema__InclusionProof,
-                                                        immudb__schema__inclusion_proof__init);
+            Immudb__Schema__InclusionProof *ip =
+                AR_NEW(a, Immudb__Schema__InclusionProof, immudb__schema__inclusion_proof__init);
             ip->terms = pb_terms(a, p->advance.inclusion[i].terms, p->advance.inclusion[i].nterms,
                                  &ip->n_terms);
             la->inclusionproofs[i] = ip;
@@ -304,6 +310,8 @@ static void fk_tamper_vtx(fk_server *f, Immudb__Schema__VerifiableTx *vt, bool v
     int t = atomic_load(&f->tamper);
     if (t == FK_VALUE && value && vt->tx && vt->tx->n_entries)
         vt->tx->entries[0]->hvalue.data[0] ^= 0x01;
+    if (t == FK_STRIP)
+        vt->dualproof = NULL;
     if (t == FK_PROOF && vt->dualproof && vt->dualproof->linearproof &&
         vt->dualproof->linearproof->n_terms) {
         Immudb__Schema__LinearProof *lp = vt->dualproof->linearproof;
@@ -397,8 +405,8 @@ static int fk_add_pre(seal_tx *tx, Immudb__Schema__Precondition **p, size_t n)
         int rc = 0;
         switch (p[i]->precondition_case) {
         case IMMUDB__SCHEMA__PRECONDITION__PRECONDITION_KEY_MUST_EXIST: {
-            size_t kl = kv_enc_key(k, sizeof(k), p[i]->keymustexist->key.data,
-                                   p[i]->keymustexist->key.len);
+            size_t kl =
+                kv_enc_key(k, sizeof(k), p[i]->keymustexist->key.data, p[i]->keymustexist->key.len);
             rc = seal_tx_require_exists(tx, k, kl);
             break;
         }
@@ -411,8 +419,7 @@ static int fk_add_pre(seal_tx *tx, Immudb__Schema__Precondition **p, size_t n)
         case IMMUDB__SCHEMA__PRECONDITION__PRECONDITION_KEY_NOT_MODIFIED_AFTER_TX: {
             size_t kl = kv_enc_key(k, sizeof(k), p[i]->keynotmodifiedaftertx->key.data,
                                    p[i]->keynotmodifiedaftertx->key.len);
-            rc = seal_tx_require_not_modified_after(tx, k, kl,
-                                                    p[i]->keynotmodifiedaftertx->txid);
+            rc = seal_tx_require_not_modified_after(tx, k, kl, p[i]->keynotmodifiedaftertx->txid);
             break;
         }
         default:
@@ -455,8 +462,8 @@ static int fk_add_ref(fk_server *f, seal_tx *tx, const Immudb__Schema__Reference
         return rc;
     seal_entry_clear(&e);
     size_t kl = kv_enc_key(k, sizeof(k), r->key.data, r->key.len);
-    size_t vl = kv_enc_ref_value(v, sizeof(v), r->referencedkey.data, r->referencedkey.len,
-                                 r->attx);
+    size_t vl =
+        kv_enc_ref_value(v, sizeof(v), r->referencedkey.data, r->referencedkey.len, r->attx);
     return seal_tx_add(tx, k, kl, v, vl, NULL);
 }
 
@@ -471,9 +478,8 @@ static int fk_add_zadd(fk_server *f, seal_tx *tx, const Immudb__Schema__ZAddRequ
     if (rc)
         return rc;
     seal_entry_clear(&e);
-    size_t zl =
-        kv_enc_zkey(zk, sizeof(zk), r->set.data, r->set.len, r->score, r->key.data, r->key.len,
-                    r->attx);
+    size_t zl = kv_enc_zkey(zk, sizeof(zk), r->set.data, r->set.len, r->score, r->key.data,
+                            r->key.len, r->attx);
     return seal_tx_add(tx, zk, zl, "", 0, NULL);
 }
 
@@ -495,7 +501,7 @@ static int fk_commit(fk_server *f, seal_tx *tx, uint64_t *id, Immudb__Schema__Tx
     return seal_index_wait(f->st, h.id, 10000);
 }
 
-#define FK_LOCK(f) pthread_mutex_lock(&(f)->mu)
+#define FK_LOCK(f)   pthread_mutex_lock(&(f)->mu)
 #define FK_UNLOCK(f) pthread_mutex_unlock(&(f)->mu)
 
 static int h_set(gs_call *c, const ProtobufCMessage *req, void *ud)
@@ -806,12 +812,12 @@ static int h_vget(gs_call *c, const ProtobufCMessage *req, void *ud)
         Immudb__Schema__VerifiableTx *vt = NULL;
         if (rc == 0) {
             rc = fk_build_vtx(f, &a, vr->provesincetx, vtx, false, &vt);
-            ve = AR_NEW(&a, Immudb__Schema__VerifiableEntry,
-                        immudb__schema__verifiable_entry__init);
+            ve =
+                AR_NEW(&a, Immudb__Schema__VerifiableEntry, immudb__schema__verifiable_entry__init);
             ve->entry = pb_resolved(&a, &e, &ref, is_ref, &kvv);
             ve->verifiabletx = vt;
-            ve->inclusionproof = AR_NEW(&a, Immudb__Schema__InclusionProof,
-                                        immudb__schema__inclusion_proof__init);
+            ve->inclusionproof =
+                AR_NEW(&a, Immudb__Schema__InclusionProof, immudb__schema__inclusion_proof__init);
             ve->inclusionproof->leaf = (int32_t)ep.leaf;
             ve->inclusionproof->width = (int32_t)ep.width;
             ve->inclusionproof->terms =
@@ -944,8 +950,8 @@ static int h_history(gs_call *c, const ProtobufCMessage *req, void *ud)
     FK_LOCK(f);
     int rc = seal_snap_begin(f->st, 0, 0, 10000, &sn);
     if (rc == 0) {
-        rc = seal_snap_history(sn, k, kl, r->offset, r->limit > 0 ? (uint64_t)r->limit : 0,
-                               r->desc, 1, &es, &n);
+        rc = seal_snap_history(sn, k, kl, r->offset, r->limit > 0 ? (uint64_t)r->limit : 0, r->desc,
+                               1, &es, &n);
         seal_snap_end(sn);
     }
     FK_UNLOCK(f);
@@ -1281,7 +1287,7 @@ static int h_login(gs_call *c, const ProtobufCMessage *req, void *ud)
              (const char *)r->user.data);
     snprintf(f->db, sizeof(f->db), "defaultdb");
     m.token = f->token;
-    m.warning.data = (uint8_t *)(uintptr_t)"change the password";
+    m.warning.data = (uint8_t *)(uintptr_t) "change the password";
     m.warning.len = 19;
     return gs_send(c, &m.base);
 }
@@ -1359,7 +1365,7 @@ static int h_server_info(gs_call *c, const ProtobufCMessage *req, void *ud)
 {
     Immudb__Schema__ServerInfoResponse m;
     immudb__schema__server_info_response__init(&m);
-    m.version = (char *)(uintptr_t)"fake-1.0";
+    m.version = (char *)(uintptr_t) "fake-1.0";
     m.startedat = 1700000000;
     m.numtransactions = 42;
     m.numdatabases = 2;
@@ -1367,7 +1373,8 @@ static int h_server_info(gs_call *c, const ProtobufCMessage *req, void *ud)
     return gs_send(c, &m.base);
 }
 
-static void fk_settings_str(char *out, size_t cap, const Immudb__Schema__DatabaseNullableSettings *s)
+static void fk_settings_str(char *out, size_t cap,
+                            const Immudb__Schema__DatabaseNullableSettings *s)
 {
     if (!s) {
         snprintf(out, cap, "none");
@@ -1448,13 +1455,13 @@ static int h_db_list(gs_call *c, const ProtobufCMessage *req, void *ud)
     immudb__schema__nullable_uint32__init(&hv);
     hv.value = 0;
     s.writetxheaderversion = &hv;
-    d1.name = (char *)(uintptr_t)"defaultdb";
+    d1.name = (char *)(uintptr_t) "defaultdb";
     d1.loaded = 1;
     d1.disksize = 1234;
     d1.numtransactions = 7;
     d1.created_at = 1700000001;
-    d1.created_by = (char *)(uintptr_t)"immudb";
-    d2.name = (char *)(uintptr_t)"olddb";
+    d1.created_by = (char *)(uintptr_t) "immudb";
+    d2.name = (char *)(uintptr_t) "olddb";
     d2.settings = &s;
     m.n_databases = 2;
     m.databases = dv;
@@ -1490,9 +1497,8 @@ static int h_change_pw(gs_call *c, const ProtobufCMessage *req, void *ud)
     fk_server *f = ud;
     const Immudb__Schema__ChangePasswordRequest *r = (const void *)req;
     snprintf(f->last_req, sizeof(f->last_req), "chpw %.*s %.*s %.*s", (int)r->user.len,
-             (const char *)r->user.data, (int)r->oldpassword.len,
-             (const char *)r->oldpassword.data, (int)r->newpassword.len,
-             (const char *)r->newpassword.data);
+             (const char *)r->user.data, (int)r->oldpassword.len, (const char *)r->oldpassword.data,
+             (int)r->newpassword.len, (const char *)r->newpassword.data);
     return h_empty_ok(c, req, ud);
 }
 
@@ -1524,16 +1530,16 @@ static int h_list_users(gs_call *c, const ProtobufCMessage *req, void *ud)
     immudb__schema__permission__init(&p1);
     immudb__schema__permission__init(&p2);
     Immudb__Schema__Permission *pv[2] = {&p1, &p2};
-    p1.database = (char *)(uintptr_t)"defaultdb";
+    p1.database = (char *)(uintptr_t) "defaultdb";
     p1.permission = 2;
-    p2.database = (char *)(uintptr_t)"olddb";
+    p2.database = (char *)(uintptr_t) "olddb";
     p2.permission = 1;
-    u.user.data = (uint8_t *)(uintptr_t)"alice";
+    u.user.data = (uint8_t *)(uintptr_t) "alice";
     u.user.len = 5;
     u.n_permissions = 2;
     u.permissions = pv;
-    u.createdby = (char *)(uintptr_t)"immudb";
-    u.createdat = (char *)(uintptr_t)"2024-01-01";
+    u.createdby = (char *)(uintptr_t) "immudb";
+    u.createdat = (char *)(uintptr_t) "2024-01-01";
     u.active = 1;
     m.n_users = 1;
     m.users = uv;
@@ -1670,6 +1676,8 @@ static seal_store *fk_open_store(const char *dir, int version)
 
 /* TLS context for the next fk_start (NULL: h2c). Not owned. */
 static cry_tls_ctx *fk_next_tls;
+/* The next fk_start sends no immudb-uuid header. */
+static bool fk_next_no_uuid;
 
 /* Starts the fake server over a new store in t_path(name) with tx header
  * |version|; |sign| makes it sign states (public key in f->pub_path). */
@@ -1695,7 +1703,8 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
     cfg.tls = fk_next_tls;
     CHECK_OK(gs_server_new(&f->s, &cfg));
     CHECK_OK(immu_service_register_all(f->s));
-    CHECK_OK(gs_server_add_header(f->s, "immudb-uuid", f->uuid));
+    if (!fk_next_no_uuid)
+        CHECK_OK(gs_server_add_header(f->s, "immudb-uuid", f->uuid));
     gs_server_set_interceptor(f->s, fk_intercept, f);
     static const struct {
         const char *name;

@@ -339,6 +339,35 @@ static void test_streams(void)
     fk_stop(&f);
 }
 
+/* A server without the immudb-uuid header: plain calls work, a trusted
+ * state cannot be keyed and is refused with a clear reason. */
+static void test_no_uuid(void)
+{
+    fk_server f;
+    fk_next_no_uuid = true;
+    fk_start(&f, "nouuid", 1, false);
+    fk_next_no_uuid = false;
+    fk_fill(f.st, "k", 2, 0);
+    seal_client_opts o;
+    fk_opts(&f, &o, "st-nouuid");
+    seal_client *c = NULL;
+    CHECK_OK(seal_client_connect(&o, &c));
+    seal_health hl;
+    CHECK_OK(seal_client_health(c, &hl));
+    CHECK_STR(hl.server_uuid, "");
+    seal_kventry e;
+    CHECK_OK(seal_client_get(c, "k1", 2, NULL, &e));
+    seal_kventry_clear(&e);
+    seal_verify_info vi;
+    CHECK_ERR(seal_client_verified_get(c, "k1", 2, NULL, &e, &vi), SEAL_EPROTOCOL);
+    CHECK(strstr(seal_client_last_error(c), "immudb-uuid") != NULL);
+    seal_consistency cs;
+    CHECK_ERR(seal_client_audit_step(c, &cs), SEAL_EPROTOCOL);
+    CHECK_INT(access(o.state_dir, F_OK), -1);
+    seal_client_close(c);
+    fk_stop(&f);
+}
+
 static void test_admin(void)
 {
     fk_server f;
@@ -396,8 +425,7 @@ static void test_admin(void)
 
     s = (seal_db_settings){.set = SEAL_DBS_MAX_TX_ENTRIES, .max_tx_entries = 99};
     CHECK_OK(seal_client_update_database(c, "olddb", &s, &got));
-    CHECK_STR(f.last_req,
-              "update olddb hv=0:0 keylen=0:0 entries=1:99 autoload=0:0 sync=0:0");
+    CHECK_STR(f.last_req, "update olddb hv=0:0 keylen=0:0 entries=1:99 autoload=0:0 sync=0:0");
     CHECK_INT(got.max_tx_entries, 99);
     char *name = NULL;
     CHECK_OK(seal_client_database_settings(c, &name, &got));
@@ -438,6 +466,7 @@ int main(void)
     RUN(test_auth_and_info);
     RUN(test_kv);
     RUN(test_streams);
+    RUN(test_no_uuid);
     RUN(test_admin);
     return t_done();
 }

@@ -154,8 +154,7 @@ static void test_state_file(void)
         uint8_t *dec = NULL;
         CHECK_OK(sc_b64_decode(buf + 10, (size_t)n - 10, &dec, &rl));
         CHECK(rl < sizeof(raw));
-        Immudb__Schema__ImmutableState *m =
-            immudb__schema__immutable_state__unpack(NULL, rl, dec);
+        Immudb__Schema__ImmutableState *m = immudb__schema__immutable_state__unpack(NULL, rl, dec);
         CHECK(m != NULL);
         if (m) {
             CHECK_STR(m->db, "defaultdb");
@@ -487,8 +486,7 @@ static void *worker_main(void *arg)
         seal_verify_info vi;
         seal_kventry e;
         int rc = (i % 3 == 2) ? seal_client_verified_get(c, "k1", 2, NULL, &e, &vi)
-                              : seal_client_verified_set(c, k, strlen(k), "v", 1, NULL, NULL,
-                                                         &vi);
+                              : seal_client_verified_set(c, k, strlen(k), "v", 1, NULL, NULL, &vi);
         if (i % 3 == 2 && rc == 0)
             seal_kventry_clear(&e);
         if (rc != 0 && rc != SEAL_ENOTFOUND) {

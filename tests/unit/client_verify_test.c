@@ -193,8 +193,8 @@ static void run_version(int version)
 
     /* ------------------------------------------------------- tampering */
     const char *spath = seal_client_state_path(c);
-    static const int kinds[] = {FK_VALUE, FK_PROOF, FK_TXHDR, FK_SIG};
-    static const char *kname[] = {"value", "proof", "txhdr", "sig"};
+    static const int kinds[] = {FK_VALUE, FK_PROOF, FK_TXHDR, FK_SIG, FK_STRIP};
+    static const char *kname[] = {"value", "proof", "txhdr", "sig", "strip"};
     for (size_t k = 0; k < SEAL_ARRAY_LEN(kinds); k++) {
         for (int call = 0; call < 7; call++) {
             char before[4096], after[4096];
@@ -230,8 +230,8 @@ static void run_version(int version)
             }
             atomic_store(&f.tamper, FK_NONE);
             if (rc != SEAL_EVERIFY)
-                T_FAIL("tamper %s, call %d: rc %d (%s), expected SEAL_EVERIFY [%s]", kname[k],
-                       call, rc, seal_errname(rc), seal_client_last_error(c));
+                T_FAIL("tamper %s, call %d: rc %d (%s), expected SEAL_EVERIFY [%s]", kname[k], call,
+                       rc, seal_errname(rc), seal_client_last_error(c));
             if (getenv("CLIENT_TEST_VERBOSE"))
                 fprintf(stderr, "tamper %s call %d: %s\n", kname[k], call,
                         seal_client_last_error(c));
