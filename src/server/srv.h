@@ -31,28 +31,94 @@ typedef struct srv srv;
 typedef struct srv_req {
     srv *server;
     gs_call *call;
-    const char *user;     /* authenticated user name; NULL for methods without login */
-    bool sysadmin;        /* the user is the superuser / sysadmin */
-    const char *db_name;  /* database selected by the token or session; NULL if none */
-    sdb *db;              /* that database, acquired for the call; NULL if none */
-    const char *session;  /* session id when the call came with `sessionid`, else NULL */
-    const char *token;    /* bearer token when the call came with one, else NULL */
+    const char *user;    /* authenticated user name; NULL for methods without login */
+    bool sysadmin;       /* the user is the superuser / sysadmin */
+    const char *db_name; /* database selected by the token or session; NULL if none */
+    sdb *db;             /* that database, acquired for the call; NULL if none */
+    const char *session; /* session id when the call came with `sessionid`, else NULL */
+    const char *token;   /* bearer token when the call came with one, else NULL */
 } srv_req;
 
 typedef int (*srv_handler_fn)(srv_req *r, const ProtobufCMessage *req);
 
 typedef struct srv_method {
-    const char *name;                           /* "Set" (the ImmuService method name) */
+    const char *name; /* "Set" (the ImmuService method name) */
     gs_kind kind;
     const ProtobufCMessageDescriptor *req_desc; /* NULL for google.protobuf.Empty / raw */
     srv_handler_fn fn;
-    bool needs_db;                              /* fails "please select a database first" without one */
+    bool needs_db; /* fails "please select a database first" without one */
 } srv_method;
 
 /* Handler tables; each file defines one, terminated by {NULL}. */
 extern const srv_method srv_auth_methods[];  /* Login, Logout, sessions, UseDatabase, users */
 extern const srv_method srv_admin_methods[]; /* databases, Health, ServerInfo, CurrentState */
 extern const srv_method srv_kv_methods[];    /* KV, tx, verifiable, streams */
+
+/* ---------------------------------------------------------------- the server */
+/* Options of a server (immudb's flag names in brackets). Strings are copied
+ * by srv_new. srv_options_default fills immudb's defaults. */
+typedef struct srv_options {
+    const char *dir;                   /* data directory [--dir] (default "./data") */
+    const char *address;               /* bind address [--address] (default "0.0.0.0") */
+    int port;                          /* [--port] (default 3322; 0 = ephemeral) */
+    const char *admin_password;        /* [--admin-password] (default "immudb"), already decoded */
+    bool force_admin_password;         /* [--force-admin-password] */
+    const char *signing_key;           /* PEM private key path [--signingKey], NULL = none */
+    const char *certificate;           /* [--certificate] (TLS when set, with pkey) */
+    const char *pkey;                  /* [--pkey] */
+    const char *clientcas;             /* [--clientcas] CA bundle for client certificates */
+    bool mtls;                         /* [--mtls] require a client certificate */
+    size_t max_recv_msg_size;          /* [--max-recv-msg-size] (default 32 MiB) */
+    bool synced;                       /* [--synced] (default true; false = SEAL_DURABILITY_NONE) */
+    uint32_t token_expiry_min;         /* [--token-expiry-time] (default 1440) */
+    uint32_t max_sessions;             /* [--max-sessions] (default 100) */
+    int64_t max_session_inactivity_ms; /* [--max-session-inactivity-time] (default 3 min) */
+    int64_t max_session_age_ms;        /* [--max-session-age-time] (0 = infinite) */
+    int64_t session_timeout_ms;        /* [--session-timeout] (default 2 min) */
+    int64_t sessions_guard_ms;         /* sweeper period (default 1 min) */
+    int default_tx_header_version;     /* header version of new databases (default 1) */
+    int max_connections;               /* 0 = the transport's default */
+    int workers_max;                   /* 0 = the transport's default */
+    int shutdown_grace_ms;             /* 0 = the transport's default (30 s) */
+    uint32_t pbkdf2_iterations;        /* password hashing cost (0 = 600000; tests lower it) */
+    uint32_t backoff_free_user;        /* failed logins per user before a delay (0 = 3) */
+    int64_t backoff_base_ms;           /* first delay (0 = 1000) */
+} srv_options;
+void srv_options_default(srv_options *o);
+
+/* What start-up found, for the banner. */
+typedef struct srv_info {
+    char uuid[32];       /* the server identifier (immudb-uuid) */
+    bool admin_created;  /* the superuser was created at this start */
+    bool admin_reset;    /* --force-admin-password changed its password */
+    bool admin_mismatch; /* a non-default --admin-password differs from the stored one */
+    bool admin_default;  /* the superuser's password is "immudb" */
+    bool tls;            /* serving TLS */
+    bool signing;        /* CurrentState is signed */
+} srv_info;
+
+/* Opens the data directory (creating systemdb/defaultdb and the superuser
+ * on first start), loads the signing key and TLS files, registers every
+ * ImmuService method (UNIMPLEMENTED for those no handler table serves) and
+ * binds the listening socket. *out owned by the caller (srv_free). On
+ * failure returns a negative SEAL_E* and writes a one-line reason into
+ * |err| (SEAL_EIO for a port in use or an unusable directory, SEAL_EINVAL
+ * for bad options or files). */
+int srv_new(srv **out, const srv_options *o, char *err, size_t errlen);
+/* The bound port (after srv_new). */
+int srv_port(const srv *s);
+void srv_get_info(const srv *s, srv_info *out);
+/* Serves until srv_stop: then stops accepting, lets in-flight calls finish,
+ * and returns 0 (SEAL_EIO if the event loop failed). Databases stay open
+ * until srv_free. */
+int srv_run(srv *s);
+/* Asks srv_run to return. Async-signal-safe. */
+void srv_stop(srv *s);
+/* SIGTERM/SIGINT call srv_stop(s) (one server per process). */
+int srv_install_signals(srv *s);
+/* Closes the databases and frees everything. After srv_run returned, or
+ * without running. */
+void srv_free(srv *s);
 
 /* Maps the calling thread's database-layer error (sdb_errmsg/sdb_errgrpc,
  * set by the failed sdb_/dbcat_ call that returned |rc|) to the call's

@@ -4,9 +4,6 @@
 # port, runs tests/integration/node/sdk_test.js, stops sealdb with SIGTERM and requires a
 # clean exit (status 0).
 #
-# Named *.sh.pending until sealdb serves gRPC: rename it to node_sdk_test.sh then, and ctest
-# picks it up.
-#
 # Environment (set by ctest): SEAL_BUILD_DIR (where sealdb is), SEAL_SRC_DIR (the source tree),
 # SEALDB_FIPS_CONFIG (read by sealdb). Optional: SEALDB_NODE_TEST_TIMEOUT (seconds, default 600).
 set -u
