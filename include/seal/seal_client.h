@@ -150,6 +150,19 @@ typedef struct seal_server_info {
 } seal_server_info;
 SEAL_API int seal_client_server_info(seal_client *c, seal_server_info *out);
 
+/* The server's FIPS module status, which SealDB reports in sealdb-fips-*
+ * response headers of ServerInfo (docs/server.md); immudb sends none. */
+typedef struct seal_server_fips {
+    int reported;         /* the server sent at least one sealdb-fips-* header */
+    char status[16];      /* "active" (provider in force, self-tests passed) or "inactive" */
+    char module[128];     /* e.g. "OpenSSL FIPS Provider 3.0.22" */
+    char validation[192]; /* the validation statement */
+    char selftest[16];    /* "passed" / "failed" */
+} seal_server_fips;
+/* ServerInfo, with the FIPS headers in |out|; |info| (may be NULL) gets the
+ * ServerInfo answer too. */
+SEAL_API int seal_client_server_fips(seal_client *c, seal_server_info *info, seal_server_fips *out);
+
 /* A database state (ImmutableState). */
 typedef struct seal_dbstate {
     char db[256];

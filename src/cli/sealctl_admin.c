@@ -273,28 +273,39 @@ int cmd_status(ctl *c)
     int rc = 0, reachable = 0, have_info = 0;
     seal_health h;
     seal_server_info si;
+    seal_server_fips sf;
     char herr[512] = "", ierr[512] = "";
     memset(&h, 0, sizeof(h));
     memset(&si, 0, sizeof(si));
+    memset(&sf, 0, sizeof(sf));
     if (!ctl_flag(c, "local")) {
         seal_client_opts o;
         ctl_client_opts(c, &o);
         if (seal_client_connect(&o, &c->cli) == 0 && seal_client_health(c->cli, &h) == 0) {
             reachable = 1;
+            /* ServerInfo (with the FIPS headers) needs no login on SealDB;
+             * other servers may want one: then the token file or --username */
+            int x = seal_client_server_fips(c->cli, &si, &sf);
+            if (x == SEAL_EAUTH || x == SEAL_EPERM) {
+                ctl_disconnect(c);
+                if (ctl_connect(c) == 0)
+                    x = seal_client_server_fips(c->cli, &si, &sf);
+            }
+            if (x == 0)
+                have_info = 1;
+            else
+                snprintf(ierr, sizeof(ierr), "%s",
+                         c->cli ? seal_client_last_error(c->cli) : seal_strerror(x));
         } else {
             snprintf(herr, sizeof(herr), "%s",
                      c->cli ? seal_client_last_error(c->cli) : "cannot connect");
             rc = CTL_ERR;
         }
         ctl_disconnect(c);
-        if (reachable) {
-            /* ServerInfo needs a login: the token file or --username */
-            int x = ctl_connect(c);
-            if (x == 0 && seal_client_server_info(c->cli, &si) == 0)
-                have_info = 1;
-            else if (c->cli)
-                snprintf(ierr, sizeof(ierr), "%s", seal_client_last_error(c->cli));
-        }
+        if (reachable && !h.status)
+            rc = CTL_ERR;
+        if (have_info && sf.reported && strcmp(sf.status, "active") != 0)
+            rc = CTL_ERR;
     }
     if (!local_ok)
         rc = CTL_ERR;
@@ -317,6 +328,15 @@ int cmd_status(ctl *c)
             if (have_info) {
                 jb_obj(&j, "info");
                 info_json(&j, &si);
+                jb_obj_end(&j);
+                jb_obj(&j, "fips");
+                jb_bool(&j, "reported", sf.reported);
+                if (sf.reported) {
+                    jb_str(&j, "status", sf.status);
+                    jb_str(&j, "module", sf.module);
+                    jb_str(&j, "validation", sf.validation);
+                    jb_str(&j, "selftest", sf.selftest);
+                }
                 jb_obj_end(&j);
             } else if (reachable) {
                 jb_str(&j, "info_error", ierr);
@@ -341,6 +361,14 @@ int cmd_status(ctl *c)
             if (have_info) {
                 printf("%-24s%lld\n", "server transactions:", (long long)si.num_transactions);
                 printf("%-24s%d\n", "server databases:", si.num_databases);
+                if (sf.reported) {
+                    printf("%-24s%s (%s, self-tests %s)\n", "server FIPS:", sf.status, sf.module,
+                           sf.selftest);
+                    printf("%-24s%s\n", "server FIPS validation:", sf.validation);
+                } else {
+                    printf("%-24snot reported by the server (not a SealDB server?)\n",
+                           "server FIPS:");
+                }
             } else if (reachable) {
                 printf("%-24snot available (%s)\n", "server info:", ierr);
             }
