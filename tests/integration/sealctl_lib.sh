@@ -60,7 +60,7 @@ expect_in() {
 # jv EXPR: a Python expression over the JSON lines of the last stdout
 # (L = every object, d = the first); booleans print as true/false.
 jv() {
-    python3 - "$1" "$T/o" <<'PYEOF'
+    python3 -I -S - "$1" "$T/o" <<'PYEOF'
 import base64, json, sys
 L = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 d = L[0] if L else None
