@@ -43,7 +43,13 @@ int cmd_login(ctl *c)
     ctl_wipe(pw, sizeof(pw));
     if (x)
         return ctl_fail(c, x, "login");
-    if (c->database && (x = seal_client_use_database(c->cli, c->database)) != 0) {
+    /* select the database now, so that the stored token has one (a server
+     * with several databases wants UseDatabase after Login) */
+    x = seal_client_use_database(c->cli, c->database ? c->database : "defaultdb");
+    if (x == SEAL_EPERM && !c->database) {
+        fprintf(stderr, "sealctl login: note: no permission on defaultdb: select a database with "
+                        "'sealctl use DATABASE'\n");
+    } else if (x) {
         seal_free(warning);
         return ctl_fail(c, x, "use database");
     }

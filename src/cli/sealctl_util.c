@@ -887,6 +887,17 @@ int ctl_connect(ctl *c)
         if (rc)
             return ctl_fail(c, rc, "login");
         snprintf(c->login_user, sizeof(c->login_user), "%s", c->username);
+        /* a server with several databases wants UseDatabase after Login */
+        rc = seal_client_use_database(c->cli, c->database ? c->database : "defaultdb");
+        if (rc == SEAL_EPERM && !c->database)
+            return 0; /* no right on defaultdb: calls that need a database will say so */
+        if (rc) {
+            char what[300];
+            snprintf(what, sizeof(what), "use database '%s'",
+                     c->database ? c->database : "defaultdb");
+            return ctl_fail(c, rc, what);
+        }
+        return 0;
     } else {
         ctl_token t;
         rc = ctl_token_load(c, &t);

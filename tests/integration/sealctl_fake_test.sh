@@ -35,7 +35,7 @@ for V in 0 1; do
         expect_in 0 "$T/pw" $J login alice --password-stdin
         check "login" "d['logged_in'] and d['user'] == 'alice' and d['database'] == 'defaultdb'" true
         [ "$(stat -c %a "$TOK")" = 600 ] || fail "token file mode $(stat -c %a "$TOK")"
-        grep -q '^token tok-alice-defaultdb$' "$TOK" || fail "token file content"
+        grep -q '^token tok-db-defaultdb$' "$TOK" || fail "token file content (the UseDatabase token)"
         SEALDB_PASSWORD=secret expect 0 $J --tokenfile "$T/other" -u alice health
     fi
 
