@@ -90,4 +90,11 @@ mkdir -p "$T/empty/sub"
 expect 1 "$CTL" verify "$T/empty" && err_has "no SealDB store" "verify of an empty dir"
 expect 1 "$CTL" verify "$T/nonexistent" && err_has "not a directory" "verify of nothing"
 
+# --- sealctl uses only the public headers (include/seal/) and its own header
+for f in "$S"/src/cli/sealctl*.c "$S"/src/cli/sealctl.h; do
+    bad=$(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |
+        grep -v -E '"(seal/seal(_client|_common|_fips)?\.h|cli/sealctl\.h)"')
+    [ -z "$bad" ] || fail "$f includes a non-public header: $bad"
+done
+
 finish
