@@ -6,6 +6,12 @@ set -eu
 PKGS="build-essential cmake pkg-config openssl libssl-dev libnghttp2-dev \
 libprotobuf-c-dev protobuf-c-compiler liblmdb-dev dpkg-dev ca-certificates"
 
+# Node.js runs the real-client tests (immudb's Node SDK, grpc-js); machines of
+# this kind ship it, Debian's nodejs/npm are the fallback.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PKGS="$PKGS nodejs npm"
+fi
+
 # Optional extras: only if the caller asks for them (SEAL_DEPS_EXTRA=1).
 if [ "${SEAL_DEPS_EXTRA:-0}" = 1 ]; then
     PKGS="$PKGS clang postgresql"
