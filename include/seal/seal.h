@@ -307,6 +307,47 @@ SEAL_API int seal_state_payload(const char *db, uint64_t tx_id,
                                 const uint8_t alh[SEAL_HASH_LEN], uint8_t *out, size_t cap,
                                 size_t *len);
 
+/* ------------------------------------------------------- signed states */
+/* An ECDSA P-256 key (a key pair or a public key), as immudb's server
+ * signing key (spec 6.2). Only P-256 is accepted: another curve or key type
+ * is SEAL_ENOTALLOWED, malformed input SEAL_EINVAL, an encrypted PEM
+ * SEAL_EUNSUPPORTED. Every *out is owned by the caller (seal_key_free). */
+typedef struct seal_key seal_key;
+/* Longest DER signature of P-256 (a signature is usually 70 to 72 bytes). */
+#define SEAL_SIG_MAX 72
+/* A new key pair from the FIPS DRBG. SEAL_ENOMEM, SEAL_ECRYPTO. */
+SEAL_API int seal_key_generate(seal_key **out);
+/* A PEM private key ("EC PRIVATE KEY", as immudb's signer reads, or
+ * unencrypted PKCS#8 "PRIVATE KEY") or public key ("PUBLIC KEY"); |len|
+ * bytes of |pem|. seal_key_load_file reads it from a file (SEAL_EIO). */
+SEAL_API int seal_key_from_pem(const char *pem, size_t len, seal_key **out);
+SEAL_API int seal_key_load_file(const char *path, seal_key **out);
+/* A public key from its uncompressed point 0x04 || X || Y, checked to be on
+ * the curve (what immudb sends in Signature.publicKey). */
+SEAL_API int seal_key_from_public_raw(const uint8_t pt[65], seal_key **out);
+/* The uncompressed public point of |key| into |out|. */
+SEAL_API int seal_key_public_raw(const seal_key *key, uint8_t out[65]);
+/* 1 if |key| holds the private half (can sign), else 0. */
+SEAL_API int seal_key_has_private(const seal_key *key);
+/* NULL is a no-op. */
+SEAL_API void seal_key_free(seal_key *key);
+
+/* Signs the state (|db|, |tx_id|, |alh|): ECDSA with SHA-256 over the
+ * payload of seal_state_payload (spec 6.1), DER-encoded into |sig|. On entry
+ * *sig_len is the capacity of |sig| (at least SEAL_SIG_MAX, else
+ * SEAL_ELIMIT); on success it is the signature's length. Signatures are not
+ * deterministic (random nonce, like immudb's). Errors: SEAL_EINVAL (NULL
+ * argument, or |key| is public only), SEAL_ELIMIT, SEAL_ENOMEM,
+ * SEAL_ECRYPTO. |key| is only read: one key may sign from several threads. */
+SEAL_API int seal_state_sign(const seal_key *key, const char *db, uint64_t tx_id,
+                             const uint8_t alh[SEAL_HASH_LEN], uint8_t *sig, size_t *sig_len);
+/* Checks |sig| (DER, |sig_len| bytes) over the state's payload with |key|
+ * (public or private). 0 when it verifies; SEAL_EVERIFY when it does not,
+ * malformed DER included; SEAL_EINVAL, SEAL_ENOMEM. */
+SEAL_API int seal_state_verify(const seal_key *key, const char *db, uint64_t tx_id,
+                               const uint8_t alh[SEAL_HASH_LEN], const uint8_t *sig,
+                               size_t sig_len);
+
 /* A list of hashes, owned by the struct that holds it. */
 typedef struct seal_hashes {
     size_t n;

@@ -325,7 +325,7 @@ static int verify_store(seal_store *s, bool exact_end, seal_verify_cb cb, void *
     if (exact_end) {
         /* nothing after the last tx in any file (no commit in progress) */
         pthread_mutex_lock(&s->mu);
-        if (!s->leader && st_committed(s) == n) {
+        if (!s->leader && !s->rq_head && st_committed(s) == n) {
             uint64_t tend = segf_end(s->txf), vend = segf_end(s->valf);
             uint64_t ctot = segf_total(s->cixf), atot = segf_total(s->ahtf);
             uint64_t want_nodes = n ? mt_ah_nodes_upto(n) : 0;
