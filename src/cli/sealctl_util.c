@@ -642,14 +642,14 @@ static int prompt_tty(const char *prompt, char *out, size_t cap)
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
         quiet.c_lflag |= ICANON;
-        tcsetattr(fd, TCSAFLUSH, &quiet);
+        tcsetattr(fd, TCSANOW, &quiet);
     }
     if (write(fd, prompt, strlen(prompt)) < 0) {
         /* the prompt is a courtesy */
     }
     int rc = read_line(fd, out, cap);
     if (have)
-        tcsetattr(fd, TCSAFLUSH, &old);
+        tcsetattr(fd, TCSANOW, &old);
     if (write(fd, "\n", 1) < 0) {
         /* idem */
     }
