@@ -312,6 +312,47 @@ SEAL_API int seal_state_payload(const char *db, uint64_t tx_id,
                                 const uint8_t alh[SEAL_HASH_LEN], uint8_t *out, size_t cap,
                                 size_t *len);
 
+/* ------------------------------------------------------- signed states */
+/* An ECDSA P-256 key (a key pair or a public key), as immudb's server
+ * signing key (spec 6.2). Only P-256 is accepted: another curve or key type
+ * is SEAL_ENOTALLOWED, malformed input SEAL_EINVAL, an encrypted PEM
+ * SEAL_EUNSUPPORTED. Every *out is owned by the caller (seal_key_free). */
+typedef struct seal_key seal_key;
+/* Longest DER signature of P-256 (a signature is usually 70 to 72 bytes). */
+#define SEAL_SIG_MAX 72
+/* A new key pair from the FIPS DRBG. SEAL_ENOMEM, SEAL_ECRYPTO. */
+SEAL_API int seal_key_generate(seal_key **out);
+/* A PEM private key ("EC PRIVATE KEY", as immudb's signer reads, or
+ * unencrypted PKCS#8 "PRIVATE KEY") or public key ("PUBLIC KEY"); |len|
+ * bytes of |pem|. seal_key_load_file reads it from a file (SEAL_EIO). */
+SEAL_API int seal_key_from_pem(const char *pem, size_t len, seal_key **out);
+SEAL_API int seal_key_load_file(const char *path, seal_key **out);
+/* A public key from its uncompressed point 0x04 || X || Y, checked to be on
+ * the curve (what immudb sends in Signature.publicKey). */
+SEAL_API int seal_key_from_public_raw(const uint8_t pt[65], seal_key **out);
+/* The uncompressed public point of |key| into |out|. */
+SEAL_API int seal_key_public_raw(const seal_key *key, uint8_t out[65]);
+/* 1 if |key| holds the private half (can sign), else 0. */
+SEAL_API int seal_key_has_private(const seal_key *key);
+/* NULL is a no-op. */
+SEAL_API void seal_key_free(seal_key *key);
+
+/* Signs the state (|db|, |tx_id|, |alh|): ECDSA with SHA-256 over the
+ * payload of seal_state_payload (spec 6.1), DER-encoded into |sig|. On entry
+ * *sig_len is the capacity of |sig| (at least SEAL_SIG_MAX, else
+ * SEAL_ELIMIT); on success it is the signature's length. Signatures are not
+ * deterministic (random nonce, like immudb's). Errors: SEAL_EINVAL (NULL
+ * argument, or |key| is public only), SEAL_ELIMIT, SEAL_ENOMEM,
+ * SEAL_ECRYPTO. |key| is only read: one key may sign from several threads. */
+SEAL_API int seal_state_sign(const seal_key *key, const char *db, uint64_t tx_id,
+                             const uint8_t alh[SEAL_HASH_LEN], uint8_t *sig, size_t *sig_len);
+/* Checks |sig| (DER, |sig_len| bytes) over the state's payload with |key|
+ * (public or private). 0 when it verifies; SEAL_EVERIFY when it does not,
+ * malformed DER included; SEAL_EINVAL, SEAL_ENOMEM. */
+SEAL_API int seal_state_verify(const seal_key *key, const char *db, uint64_t tx_id,
+                               const uint8_t alh[SEAL_HASH_LEN], const uint8_t *sig,
+                               size_t sig_len);
+
 /* A list of hashes, owned by the struct that holds it. */
 typedef struct seal_hashes {
     size_t n;
@@ -379,6 +420,15 @@ typedef struct seal_verify_report {
     char file[512];    /* path of the file */
     uint64_t offset;   /* byte offset in that file */
     char what[256];    /* what did not match */
+    /* Findings that are not corruption (seal_verify_dir only): the state a
+     * crash leaves, which seal_open would repair. They do not change the
+     * result. */
+    uint64_t tail_bytes;    /* bytes of the tx and value logs after the last complete tx,
+                               that open would cut (0 = none) */
+    uint64_t tail_after_tx; /* that last complete tx (when tail_bytes > 0) */
+    uint32_t nnotes;        /* number of findings */
+    char notes[1024];       /* one finding per line, e.g. "tx log: tail of 97 bytes after tx
+                               12 is incomplete (partial record): would be cut on open" */
 } seal_verify_report;
 /* Called every so often; return non-zero to stop (the verify returns that). */
 typedef int (*seal_verify_cb)(void *arg, uint64_t done_tx, uint64_t total_tx);
@@ -390,7 +440,26 @@ typedef int (*seal_verify_cb)(void *arg, uint64_t done_tx, uint64_t total_tx);
  * 0 when everything matches; SEAL_ECORRUPT with |rep| describing the first
  * mismatch; SEAL_EIO. |cb| and |rep| may be NULL. */
 SEAL_API int seal_verify(seal_store *s, seal_verify_cb cb, void *arg, seal_verify_report *rep);
-/* Opens |dir| (recovery as seal_open, without creating), verifies, closes. */
+
+/* Offline verification of the store in |dir|, READ-ONLY: nothing in |dir|
+ * is created, written, truncated or repaired (the files are opened with
+ * O_RDONLY; the only lock is a shared flock on seal.meta, so it works on a
+ * read-only directory or file system). It checks from the files alone what
+ * seal_verify checks, except the key index (derived data, not opened):
+ * every tx record of the tx log in order (framing, position, ids), every
+ * value hash, entry digests, Eh, the Alh chain, BlTxID/BlRoot against a
+ * recomputed hash tree, every stored hash tree node, every commit index
+ * record against the tx it describes. What a crash legitimately leaves
+ * (a torn tail of the tx or value log, txs not yet in the commit index, a
+ * partial commit index or hash tree) is reported in rep->notes /
+ * rep->tail_bytes and the result stays 0. An invalid record followed by
+ * more data, a tx listed in the commit index whose data is missing or
+ * damaged, or any other mismatch is SEAL_ECORRUPT with the tx, file and
+ * offset in |rep|. Other errors: SEAL_ENOTFOUND (no store), SEAL_EBUSY (a
+ * writer has the store open), SEAL_EUNSUPPORTED, SEAL_EIO, SEAL_ENOMEM, or
+ * what |cb| returned. |cb| gets total_tx = the number of txs the commit
+ * index lists (an estimate; done_tx may pass it). |cb| and |rep| may be
+ * NULL. */
 SEAL_API int seal_verify_dir(const char *dir, seal_verify_cb cb, void *arg,
                              seal_verify_report *rep);
 

@@ -123,6 +123,14 @@ SEAL_API int seal_client_open_session(seal_client *c, const char *user, const ch
                                       const char *db);
 SEAL_API int seal_client_close_session(seal_client *c);
 SEAL_API int seal_client_keep_alive(seal_client *c);
+/* The Login / UseDatabase token in use ("" if none; owned by |c|, valid
+ * until the next call on |c|). A program that keeps a login across runs
+ * stores it (privately: it is a credential). */
+SEAL_API const char *seal_client_token(const seal_client *c);
+/* Resumes a login: |token| is sent as "authorization: Bearer <token>" on
+ * later calls, and |db| (NULL = unchanged) becomes the current database (the
+ * one the token was issued for). No call is made. SEAL_EINVAL, SEAL_ENOMEM. */
+SEAL_API int seal_client_set_token(seal_client *c, const char *token, const char *db);
 
 /* --------------------------------------------------------- server info */
 typedef struct seal_health {
@@ -141,6 +149,19 @@ typedef struct seal_server_info {
     int64_t databases_disk_size;
 } seal_server_info;
 SEAL_API int seal_client_server_info(seal_client *c, seal_server_info *out);
+
+/* The server's FIPS module status, which SealDB reports in sealdb-fips-*
+ * response headers of ServerInfo (docs/server.md); immudb sends none. */
+typedef struct seal_server_fips {
+    int reported;         /* the server sent at least one sealdb-fips-* header */
+    char status[16];      /* "active" (provider in force, self-tests passed) or "inactive" */
+    char module[128];     /* e.g. "OpenSSL FIPS Provider 3.0.22" */
+    char validation[192]; /* the validation statement */
+    char selftest[16];    /* "passed" / "failed" */
+} seal_server_fips;
+/* ServerInfo, with the FIPS headers in |out|; |info| (may be NULL) gets the
+ * ServerInfo answer too. */
+SEAL_API int seal_client_server_fips(seal_client *c, seal_server_info *info, seal_server_fips *out);
 
 /* A database state (ImmutableState). */
 typedef struct seal_dbstate {

@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------- locations */
 #define LOG_OFF_BITS 40
 #define LOG_OFF_MASK ((UINT64_C(1) << LOG_OFF_BITS) - 1)
-#define LOG_MAX_SEG ((UINT64_C(1) << 24) - 1)
+#define LOG_MAX_SEG  ((UINT64_C(1) << 24) - 1)
 static inline uint64_t log_loc(uint32_t seg, uint64_t off)
 {
     return ((uint64_t)seg << LOG_OFF_BITS) | (off & LOG_OFF_MASK);
@@ -50,6 +50,10 @@ typedef struct segf segf;
  * segments named %08u.<ext>. Segment numbers must be contiguous from 0 (a
  * gap is SEAL_ECORRUPT). *out owned by the caller (segf_close). */
 int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create);
+/* Opens the segmented file in |dir| for reading only: nothing is created,
+ * no segment is opened for writing (a missing |dir| reads as an empty file),
+ * and appends or truncations fail with SEAL_ESTATE. For offline checks. */
+int segf_open_ro(segf **out, const char *dir, const char *ext, uint64_t seg_size);
 void segf_close(segf *f);
 const char *segf_dir(const segf *f);
 /* Path of segment |seg| into |buf| (for messages). */
@@ -71,11 +75,24 @@ int segf_read(segf *f, uint64_t loc, void *buf, size_t n);
  * the record does not fit in the current one and the current one is not
  * empty. *loc (if non-NULL) receives its location. Writer thread only. */
 int segf_append(segf *f, const void *p, size_t n, uint64_t *loc);
+/* Appends the |n| pieces of |iov| as one record (contiguous, placed like a
+ * record of their total size; *loc = where the first piece lands), copying
+ * them into the write buffer in one go. Writer thread only. */
+struct iovec;
+int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc);
 /* Writes buffered bytes to the file (no fsync). */
 int segf_flush(segf *f);
 /* Flush, then fdatasync the last segment (earlier ones were synced when the
  * writer left them). */
 int segf_sync(segf *f);
+/* A duplicate descriptor of the last segment (*fd = -1 when there is none),
+ * so that another thread can fdatasync what was written so far with
+ * segf_fd_sync while the writer goes on (and may move to a new segment:
+ * the old one was synced when it was left). Flush first. Any thread. */
+int segf_dup_fd(segf *f, int *fd);
+/* fdatasync of |fd| from segf_dup_fd (-1: nothing to do), then closes it.
+ * A failure is remembered (segf_sync_error). Any thread. */
+int segf_fd_sync(segf *f, int fd);
 /* Has an fdatasync of this file failed since it was opened? */
 bool segf_sync_error(const segf *f);
 /* Drops everything from |loc| on: truncates that segment, removes later
@@ -104,11 +121,11 @@ static inline uint64_t segf_rec_loc(uint64_t seg_size, size_t recsize, uint64_t 
 uint64_t segf_rec_count(segf *f, size_t recsize);
 
 /* ------------------------------------------------------- tx log records */
-#define TXREC_MAGIC 0x53545852u /* "STXR" */
-#define TXREC_HDR_FIXED 28      /* magic, len, id, ts, version, txmd len */
-#define TXREC_MIN_LEN (TXREC_HDR_FIXED + 4 + 8 + 32 + 32 + 32 + 4)
+#define TXREC_MAGIC       0x53545852u /* "STXR" */
+#define TXREC_HDR_FIXED   28          /* magic, len, id, ts, version, txmd len */
+#define TXREC_MIN_LEN     (TXREC_HDR_FIXED + 4 + 8 + 32 + 32 + 32 + 4)
 #define TXREC_ENTRY_FIXED (2 + 1 + 4 + 8 + 32)
-#define TXREC_MAX_LEN (UINT32_C(1) << 31)
+#define TXREC_MAX_LEN     (UINT32_C(1) << 31)
 
 /* One entry as the tx log stores it. */
 typedef struct txrec_entry {
@@ -148,10 +165,10 @@ void txrec_free(txrec *r);
 #define CIX_REC_SIZE 64
 typedef struct cixrec {
     uint64_t id;
-    uint64_t txloc;  /* location of the tx record in the tx log */
-    uint64_t vend;   /* value-log location just past this tx's values */
+    uint64_t txloc; /* location of the tx record in the tx log */
+    uint64_t vend;  /* value-log location just past this tx's values */
     mt_hash alh;
-    uint32_t size;   /* size of the tx record */
+    uint32_t size; /* size of the tx record */
 } cixrec;
 void cix_encode(uint8_t out[CIX_REC_SIZE], const cixrec *r);
 /* SEAL_ECORRUPT if the CRC does not match (all-zero bytes included). */

@@ -21,11 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-#define SEGF_CACHE 32
-#define SEGF_BUF_FLUSH (4u << 20) /* flush the write buffer beyond this */
-#define SEGF_DIRECT (256u << 10)  /* write records this big straight to the file */
+#define SEGF_CACHE     32
+#define SEGF_BUF_FLUSH (4u << 20)   /* flush the write buffer beyond this */
+#define SEGF_DIRECT    (256u << 10) /* write records this big straight to the file */
 
 struct cache_ent {
     uint32_t seg;
@@ -44,9 +45,10 @@ struct segf {
     uint64_t *lens; /* bytes on disk per segment */
     uint32_t lens_cap;
     /* writer */
+    bool ro; /* opened read-only (segf_open_ro): no writes, no descriptor for writing */
     int wfd; /* last segment, read-write; -1 when there is none */
     bool dirty;
-    bool sync_err; /* an fdatasync failed: the page cache may not match the disk */
+    atomic_bool sync_err; /* an fdatasync failed: the page cache may not match the disk */
     uint8_t *buf;
     size_t blen, bcap;
     uint64_t written;
@@ -94,7 +96,7 @@ uint64_t segf_seg_size(const segf *f)
 
 bool segf_sync_error(const segf *f)
 {
-    return f->sync_err;
+    return atomic_load(&f->sync_err);
 }
 
 uint64_t segf_written(const segf *f)
@@ -204,7 +206,8 @@ static int parse_seg_name(const char *name, const char *ext, uint32_t *seg)
     return 0;
 }
 
-int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create)
+static int open_common(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create,
+                       bool ro)
 {
     int rc = 0;
     DIR *d = NULL;
@@ -212,6 +215,7 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
     if (!f)
         return SEAL_ENOMEM;
     f->wfd = -1;
+    f->ro = ro;
     for (int i = 0; i < SEGF_CACHE; i++)
         f->cache[i].fd = -1;
     pthread_mutex_init(&f->mu, NULL);
@@ -228,6 +232,10 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
         goto out;
     }
     d = opendir(dir);
+    if (!d && ro && errno == ENOENT) {
+        *out = f; /* a log that was never created reads as empty */
+        return 0;
+    }
     if (!d) {
         SEAL_LOGE("log", "cannot open %s: %s", dir, strerror(errno));
         rc = errno == ENOENT ? SEAL_ENOTFOUND : SEAL_EIO;
@@ -245,8 +253,8 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
     }
     if (count > 0) {
         if (maxseg + 1 != count || maxseg > LOG_MAX_SEG) {
-            SEAL_LOGE("log", "%s: segments are not contiguous (%u files, highest %08u)", dir,
-                      count, maxseg);
+            SEAL_LOGE("log", "%s: segments are not contiguous (%u files, highest %08u)", dir, count,
+                      maxseg);
             rc = SEAL_ECORRUPT;
             goto out;
         }
@@ -263,6 +271,8 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
             f->lens[s] = (uint64_t)st.st_size;
         }
         f->nsegs = count;
+        if (ro)
+            goto done;
         char path[PATH_MAX];
         segf_seg_path(f, count - 1, path, sizeof(path));
         f->wfd = open(path, O_RDWR | O_CLOEXEC);
@@ -272,6 +282,7 @@ int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, b
             goto out;
         }
     }
+done:
     *out = f;
     f = NULL;
 out:
@@ -280,6 +291,16 @@ out:
     if (f)
         segf_close(f);
     return rc;
+}
+
+int segf_open(segf **out, const char *dir, const char *ext, uint64_t seg_size, bool create)
+{
+    return open_common(out, dir, ext, seg_size, create, false);
+}
+
+int segf_open_ro(segf **out, const char *dir, const char *ext, uint64_t seg_size)
+{
+    return open_common(out, dir, ext, seg_size, false, true);
 }
 
 void segf_close(segf *f)
@@ -503,9 +524,9 @@ static int new_segment(segf *f)
         unlink(path);
         return rc;
     }
+    pthread_mutex_lock(&f->mu);
     if (f->wfd >= 0)
         close(f->wfd);
-    pthread_mutex_lock(&f->mu);
     f->wfd = fd;
     f->lens[f->nsegs] = 0;
     f->nsegs++;
@@ -517,6 +538,8 @@ static int new_segment(segf *f)
 int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
 {
     int rc;
+    if (f->ro)
+        return SEAL_ESTATE;
     if (f->nsegs == 0 && (rc = new_segment(f)) != 0)
         return rc;
     uint64_t cur = f->lens[f->nsegs - 1] + f->blen;
@@ -525,7 +548,7 @@ int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
         if ((rc = segf_flush(f)) != 0)
             return rc;
         if ((rc = do_sync(f->wfd)) != 0) {
-            f->sync_err = true;
+            atomic_store(&f->sync_err, true);
             return rc;
         }
         if ((rc = new_segment(f)) != 0)
@@ -577,10 +600,94 @@ int segf_sync(segf *f)
     if (f->wfd < 0 || !f->dirty)
         return 0;
     if ((rc = do_sync(f->wfd)) != 0) {
-        f->sync_err = true;
+        atomic_store(&f->sync_err, true);
         return rc;
     }
     f->dirty = false;
+    return 0;
+}
+
+int segf_dup_fd(segf *f, int *fd)
+{
+    int rc = 0;
+    pthread_mutex_lock(&f->mu);
+    *fd = -1;
+    if (f->wfd >= 0) {
+        *fd = fcntl(f->wfd, F_DUPFD_CLOEXEC, 0);
+        if (*fd < 0)
+            rc = SEAL_EIO;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int segf_fd_sync(segf *f, int fd)
+{
+    if (fd < 0)
+        return 0;
+    int rc = do_sync(fd);
+    if (rc)
+        atomic_store(&f->sync_err, true);
+    close(fd);
+    return rc;
+}
+
+int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
+{
+    int rc;
+    size_t total = 0;
+    if (f->ro)
+        return SEAL_ESTATE;
+    for (size_t i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    if (total >= SEGF_DIRECT || f->nsegs == 0) {
+        /* large: piece by piece (each goes straight to the file) */
+        for (size_t i = 0; i < n; i++) {
+            uint64_t l;
+            if ((rc = segf_append(f, iov[i].iov_base, iov[i].iov_len, &l)) != 0)
+                return rc;
+            if (i == 0 && loc)
+                *loc = l;
+        }
+        if (n == 0 && loc)
+            *loc = segf_end(f);
+        return 0;
+    }
+    uint64_t cur = f->lens[f->nsegs - 1] + f->blen;
+    if (cur > 0 && cur + total > f->seg_size) {
+        if ((rc = segf_flush(f)) != 0)
+            return rc;
+        if ((rc = do_sync(f->wfd)) != 0) {
+            atomic_store(&f->sync_err, true);
+            return rc;
+        }
+        if ((rc = new_segment(f)) != 0)
+            return rc;
+        cur = 0;
+    }
+    if (loc)
+        *loc = log_loc(f->nsegs - 1, cur);
+    pthread_mutex_lock(&f->mu);
+    if (f->blen + total > f->bcap) {
+        size_t cap = f->bcap ? f->bcap : 64 * 1024;
+        while (cap < f->blen + total)
+            cap *= 2;
+        uint8_t *b = seal_realloc(f->buf, cap);
+        if (!b) {
+            pthread_mutex_unlock(&f->mu);
+            return SEAL_ENOMEM;
+        }
+        f->buf = b;
+        f->bcap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(f->buf + f->blen, iov[i].iov_base, iov[i].iov_len);
+        f->blen += iov[i].iov_len;
+    }
+    pthread_mutex_unlock(&f->mu);
+    f->written += total;
+    if (f->blen >= SEGF_BUF_FLUSH && (rc = segf_flush(f)) != 0)
+        return rc;
     return 0;
 }
 
@@ -590,15 +697,19 @@ int segf_truncate(segf *f, uint64_t loc)
     uint64_t off = log_loc_off(loc);
     char path[PATH_MAX];
     int rc = 0;
+    if (f->ro)
+        return SEAL_ESTATE;
     pthread_mutex_lock(&f->mu);
     f->blen = 0;
     pthread_mutex_unlock(&f->mu);
     if (seg >= f->nsegs)
         return 0;
+    pthread_mutex_lock(&f->mu);
     if (f->wfd >= 0) {
         close(f->wfd);
         f->wfd = -1;
     }
+    pthread_mutex_unlock(&f->mu);
     /* remove later segments, last first so that a crash leaves no gap */
     for (uint32_t s = f->nsegs; s-- > seg + 1;) {
         pthread_mutex_lock(&f->mu);
@@ -622,11 +733,14 @@ int segf_truncate(segf *f, uint64_t loc)
         }
     }
     segf_seg_path(f, seg, path, sizeof(path));
-    f->wfd = open(path, O_RDWR | O_CLOEXEC);
-    if (f->wfd < 0) {
+    int nfd = open(path, O_RDWR | O_CLOEXEC);
+    if (nfd < 0) {
         rc = SEAL_EIO;
         goto out;
     }
+    pthread_mutex_lock(&f->mu);
+    f->wfd = nfd;
+    pthread_mutex_unlock(&f->mu);
     /* always: a failed write may have left bytes past what we counted */
     struct stat st;
     if (fstat(f->wfd, &st) != 0) {

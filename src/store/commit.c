@@ -2,16 +2,34 @@
  *
  * A committing thread validates its tx and does all per-entry hashing (value
  * hashes, entry digests, the htree root Eh) before taking any lock, so that
- * hashing runs in parallel. It then queues a request. The first queued
- * thread that finds no leader becomes the leader: it takes every pending
- * request as one group, and for each tx in order checks its preconditions,
- * assigns the id and timestamp, appends its values to the value log, computes
- * the inner hash and Alh, appends the record to the tx log and the Alh to the
- * hash tree (BlTxID = ID-1, synchronous, as immudb >= 1.4.1). Then one
- * fdatasync per file for the whole group (value log, tx log, hash tree), then
- * the commit index records and their fdatasync (see recovery.c for why this
- * order), then the new state is published and every committer of the group
- * is woken.
+ * hashing runs in parallel. It then queues a request and waits; waiting
+ * threads take turns at three jobs:
+ *
+ *  1. write: when nobody is writing and fewer than ST_MAX_INFLIGHT groups
+ *     are on their way, a thread takes every queued request as one group
+ *     and, for each tx in order, checks its preconditions, assigns the id
+ *     and timestamp, appends its values to the value log (one copy of all
+ *     the tx's values), computes the inner hash and Alh, appends the record
+ *     to the tx log and the Alh to the hash tree (BlTxID = ID-1,
+ *     synchronous, as immudb >= 1.4.1), and writes the three files (page
+ *     cache). That is a "round". It then lets the next group be written at
+ *     once, and
+ *  2. sync: fdatasyncs its round, the tx log, value log and hash tree plus
+ *     the commit index as written so far, in parallel (a pool of sync
+ *     threads, on duplicated descriptors, so that the next round's writer
+ *     never waits for them). Several rounds can be syncing at once: their
+ *     fdatasyncs overlap in the device.
+ *  3. publish: rounds are published strictly in id order, each after its
+ *     own sync succeeded: its commit index records are written (without
+ *     their own fdatasync: the next round's sync, or close, makes them
+ *     durable; see recovery.c for why that is safe), the committed state
+ *     moves, and its committers are woken (each sleeps on its own
+ *     condition variable).
+ *
+ * So a commit returns only after its tx and every earlier one are durable
+ * (fdatasync of a file covers everything written to it before), and the
+ * commit index on disk only ever lists txs whose data was durable before
+ * the record was written.
  *
  * Preconditions need the latest version of a key as of the previous tx. The
  * index lags behind the log, so the leader keeps a map of the keys written
@@ -24,12 +42,17 @@
  * precondition tx is in flight it is dropped and turned off again.
  *
  * A failed write rolls every file back to where the group started and the
- * store stays usable; a failed fdatasync leaves the store refusing writes
- * (SEAL_ESTATE) until it is reopened, because after such a failure the
- * kernel's page cache can no longer be trusted to match the disk. */
+ * store stays usable (a failed commit index write in the publish step undoes
+ * that round and every later one: they were built on it); a failed
+ * fdatasync leaves the store refusing writes (SEAL_ESTATE) until it is
+ * reopened, because after such a failure the kernel's page cache can no
+ * longer be trusted to match the disk; the rounds after it fail with
+ * SEAL_ESTATE too (their outcome is unknown until the reopen). */
 #include "store/store_int.h"
 
 #include <stdlib.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #define PMAP_SOFT_CAP (1u << 20)
 
@@ -85,8 +108,8 @@ static int check_key(seal_store *s, const void *key, size_t key_len)
     return 0;
 }
 
-int seal_tx_add(seal_tx *tx, const void *key, size_t key_len, const void *value,
-                size_t value_len, const seal_kvmd *md)
+int seal_tx_add(seal_tx *tx, const void *key, size_t key_len, const void *value, size_t value_len,
+                const seal_kvmd *md)
 {
     int rc;
     st_err_clear();
@@ -200,8 +223,7 @@ int seal_tx_require_absent(seal_tx *tx, const void *key, size_t key_len)
     return add_pre(tx, PRE_ABSENT, key, key_len, 0);
 }
 
-int seal_tx_require_not_modified_after(seal_tx *tx, const void *key, size_t key_len,
-                                       uint64_t tx_id)
+int seal_tx_require_not_modified_after(seal_tx *tx, const void *key, size_t key_len, uint64_t tx_id)
 {
     return add_pre(tx, PRE_NOT_MODIFIED, key, key_len, tx_id);
 }
@@ -308,13 +330,21 @@ static int pre_prepare(seal_store *s)
         if (s->leader)
             s->map_base_pending = true; /* the group in progress does not feed the map */
         else
-            s->map_base = st_committed(s);
+            s->map_base = s->w_id; /* the last tx written (maybe not yet published) */
     }
     while (s->map_base_pending)
         pthread_cond_wait(&s->cv, &s->mu);
     uint64_t base = s->map_base;
     pthread_mutex_unlock(&s->mu);
-    return st_index_wait(s, base, 0);
+    for (;;) {
+        /* map_base can move back if the round holding it is undone (unwind) */
+        int rc = st_index_wait(s, base, 200);
+        if (rc != SEAL_ETIMEOUT)
+            return rc;
+        pthread_mutex_lock(&s->mu);
+        base = SEAL_MIN(base, s->map_base);
+        pthread_mutex_unlock(&s->mu);
+    }
 }
 
 static void pre_done(seal_store *s)
@@ -375,7 +405,7 @@ static int check_pre(seal_store *s, seal_tx *tx, idx_snap **snap, size_t *failed
         if ((rc = latest_version(s, snap, tx->data + p->koff, p->klen, &found, &vtx, &md)) != 0)
             return rc;
         bool live = found && !md.deleted && !st_expired(s, &md);
-        bool ok = p->kind == PRE_EXISTS ? live
+        bool ok = p->kind == PRE_EXISTS   ? live
                   : p->kind == PRE_ABSENT ? !live
                                           : (!found || vtx <= p->tx_id);
         if (!ok) {
@@ -387,7 +417,34 @@ static int check_pre(seal_store *s, seal_tx *tx, idx_snap **snap, size_t *failed
 }
 
 /* ---------------------------------------------------------- the leader */
-static int ensure_scratch(seal_store *s, size_t rec, size_t ncix)
+/* A written group on its way to being durable. */
+struct round {
+    struct creq *reqs; /* the written txs, in id order */
+    uint64_t id0, id1; /* txs id0 + 1 .. id1 */
+    mt_hash alh1;      /* Alh of tx id1 */
+    int64_t ts;
+    uint64_t vend;              /* value log end after tx id1 */
+    uint64_t tx_end0, val_end0; /* file ends before the group, for a rollback */
+    size_t ncix;
+    cixrec *cix; /* commit index records of the group */
+    int fd[3];   /* value log, tx log, hash tree (segf_dup_fd), -1 = none */
+    bool synced;
+    int rc;
+    struct round *next;
+};
+
+static void round_free(struct round *rd)
+{
+    if (!rd)
+        return;
+    for (int i = 0; i < 3; i++)
+        if (rd->fd[i] >= 0)
+            close(rd->fd[i]);
+    seal_free(rd->cix);
+    seal_free(rd);
+}
+
+static int ensure_scratch(seal_store *s, size_t rec)
 {
     if (rec > s->recbuf_cap) {
         uint8_t *b = seal_realloc(s->recbuf, rec);
@@ -396,13 +453,52 @@ static int ensure_scratch(seal_store *s, size_t rec, size_t ncix)
         s->recbuf = b;
         s->recbuf_cap = rec;
     }
-    if (ncix > s->cixbuf_cap) {
-        size_t cap = SEAL_MAX(ncix, s->cixbuf_cap * 2);
-        cixrec *c = seal_realloc(s->cixbuf, cap * sizeof(*c));
-        if (!c)
+    return 0;
+}
+
+/* Appends the values of |tx|: in one piece when they all fit in the current
+ * segment (the usual case), else one by one with the placement rule. */
+static int write_values(seal_store *s, seal_tx *tx, txrec_entry *ents)
+{
+    int rc;
+    size_t total = 0;
+    for (size_t i = 0; i < tx->n; i++)
+        total += tx->e[i].vlen;
+    uint64_t cur = segf_end(s->valf);
+    if (total > 0 && segf_nsegs(s->valf) > 0 &&
+        log_loc_off(cur) + total <= segf_seg_size(s->valf)) {
+        struct iovec stackv[64];
+        struct iovec *iov = tx->n <= 64 ? stackv : seal_malloc(tx->n * sizeof(*iov));
+        if (!iov)
             return SEAL_ENOMEM;
-        s->cixbuf = c;
-        s->cixbuf_cap = cap;
+        size_t k = 0;
+        uint64_t off = 0;
+        for (size_t i = 0; i < tx->n; i++) {
+            const struct tx_ent *e = &tx->e[i];
+            ents[i].vloc = st_loc_add(cur, off);
+            off += e->vlen;
+            if (e->vlen) {
+                iov[k].iov_base = tx->data + e->voff;
+                iov[k].iov_len = e->vlen;
+                k++;
+            }
+        }
+        uint64_t loc;
+        rc = segf_appendv(s->valf, iov, k, &loc);
+        if (iov != stackv)
+            seal_free(iov);
+        if (rc == 0 && loc != cur)
+            rc = st_err(SEAL_EIO, "value log placement moved (internal error)");
+        return rc;
+    }
+    for (size_t i = 0; i < tx->n; i++) {
+        const struct tx_ent *e = &tx->e[i];
+        if (e->vlen) {
+            if ((rc = segf_append(s->valf, tx->data + e->voff, e->vlen, &ents[i].vloc)) != 0)
+                return rc;
+        } else {
+            ents[i].vloc = segf_end(s->valf);
+        }
     }
     return 0;
 }
@@ -421,13 +517,9 @@ static int write_tx(seal_store *s, struct creq *r, txrec_entry *ents, cixrec *c,
         memcpy(te->md, e->md, e->md_len);
         te->vlen = e->vlen;
         memcpy(te->hval, r->hval[i], 32);
-        if (e->vlen) {
-            if ((rc = segf_append(s->valf, tx->data + e->voff, e->vlen, &te->vloc)) != 0)
-                return rc;
-        } else {
-            te->vloc = segf_end(s->valf);
-        }
     }
+    if ((rc = write_values(s, tx, ents)) != 0)
+        return rc;
     if ((rc = mt_alh(r->alh, &r->hdr)) != 0)
         return rc;
     uint8_t md[MT_MAX_TXMD_LEN];
@@ -435,7 +527,7 @@ static int write_tx(seal_store *s, struct creq *r, txrec_entry *ents, cixrec *c,
     size_t size = txrec_size(mdlen, ents, tx->n);
     if (size > TXREC_MAX_LEN)
         return SEAL_ELIMIT;
-    if ((rc = ensure_scratch(s, size, 0)) != 0)
+    if ((rc = ensure_scratch(s, size)) != 0)
         return rc;
     txrec_encode(s->recbuf, &r->hdr, ents, tx->n, r->alh);
     c->id = r->hdr.id;
@@ -447,100 +539,140 @@ static int write_tx(seal_store *s, struct creq *r, txrec_entry *ents, cixrec *c,
     return mt_ahtree_append(s->aht, r->alh, root);
 }
 
-/* ------------------------------------------------------------ syncers */
-static void *syncer_main(void *arg)
+/* ------------------------------------------------------------ sync pool */
+static void *pool_main(void *arg)
 {
-    struct syncer *y = arg;
-    pthread_mutex_lock(&y->mu);
+    seal_store *s = arg;
+    struct spool *p = &s->pool;
+    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!y->job && !y->stop)
-            pthread_cond_wait(&y->cv, &y->mu);
-        if (y->stop)
-            break;
-        segf *f = y->job;
-        pthread_mutex_unlock(&y->mu);
-        int rc = segf_sync(f);
-        pthread_mutex_lock(&y->mu);
-        y->rc = rc;
-        y->job = NULL;
-        y->done = true;
-        pthread_cond_broadcast(&y->cv);
+        while (!p->head && !p->stop)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (!p->head)
+            break; /* stop, and no job left */
+        struct sjob *j = p->head;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        int rc = segf_fd_sync(j->f, j->fd);
+        pthread_mutex_lock(&p->mu);
+        j->rc = rc;
+        j->done = true;
+        pthread_cond_broadcast(&p->done);
     }
-    pthread_mutex_unlock(&y->mu);
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
 int st_syncers_start(seal_store *s)
 {
-    for (size_t i = 0; i < SEAL_ARRAY_LEN(s->syncers); i++) {
-        struct syncer *y = &s->syncers[i];
-        pthread_mutex_init(&y->mu, NULL);
-        pthread_cond_init(&y->cv, NULL);
-        if (pthread_create(&y->th, NULL, syncer_main, y) != 0)
+    struct spool *p = &s->pool;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    for (int i = 0; i < ST_POOL_THREADS; i++) {
+        if (pthread_create(&p->th[i], &a, pool_main, s) != 0) {
+            pthread_attr_destroy(&a);
             return st_err(SEAL_ENOMEM, "cannot start a sync thread");
-        y->started = true;
+        }
+        p->nth++;
     }
+    pthread_attr_destroy(&a);
     return 0;
 }
 
 void st_syncers_stop(seal_store *s)
 {
-    for (size_t i = 0; i < SEAL_ARRAY_LEN(s->syncers); i++) {
-        struct syncer *y = &s->syncers[i];
-        if (!y->started)
-            continue;
-        pthread_mutex_lock(&y->mu);
-        y->stop = true;
-        pthread_cond_broadcast(&y->cv);
-        pthread_mutex_unlock(&y->mu);
-        pthread_join(y->th, NULL);
-        pthread_mutex_destroy(&y->mu);
-        pthread_cond_destroy(&y->cv);
-        y->started = false;
+    struct spool *p = &s->pool;
+    if (p->nth == 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nth; i++)
+        pthread_join(p->th[i], NULL);
+    p->nth = 0;
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+}
+
+/* fdatasync of |n| descriptors at once: all but the first by the pool, the
+ * first by the calling thread. Returns the first failure. */
+static int sync_parallel(seal_store *s, struct sjob *jobs, size_t n)
+{
+    struct spool *p = &s->pool;
+    int rc = 0;
+    if (n == 0)
+        return 0;
+    if (n > 1) {
+        pthread_mutex_lock(&p->mu);
+        for (size_t i = 1; i < n; i++) {
+            jobs[i].done = false;
+            jobs[i].next = NULL;
+            if (p->tail)
+                p->tail->next = &jobs[i];
+            else
+                p->head = &jobs[i];
+            p->tail = &jobs[i];
+        }
+        pthread_cond_broadcast(&p->work);
+        pthread_mutex_unlock(&p->mu);
     }
-}
-
-static void syncer_post(struct syncer *y, segf *f)
-{
-    pthread_mutex_lock(&y->mu);
-    y->job = f;
-    y->done = false;
-    pthread_cond_broadcast(&y->cv);
-    pthread_mutex_unlock(&y->mu);
-}
-
-static int syncer_wait(struct syncer *y)
-{
-    pthread_mutex_lock(&y->mu);
-    while (!y->done)
-        pthread_cond_wait(&y->cv, &y->mu);
-    int rc = y->rc;
-    pthread_mutex_unlock(&y->mu);
+    rc = segf_fd_sync(jobs[0].f, jobs[0].fd);
+    if (n > 1) {
+        pthread_mutex_lock(&p->mu);
+        for (size_t i = 1; i < n; i++) {
+            while (!jobs[i].done)
+                pthread_cond_wait(&p->done, &p->mu);
+            if (rc == 0)
+                rc = jobs[i].rc;
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
     return rc;
 }
 
-/* fdatasync of the value log, tx log and hash tree at once. */
-static int sync_data_files(seal_store *s)
+/* Makes a written round durable: fdatasync of the tx log, value log and hash
+ * tree as written by the round (and everything before: one file, one
+ * order), and of the commit index as written so far (the records of earlier
+ * rounds: recovery reads the commit index up to its last valid record, so
+ * keeping it close behind keeps reopen fast; it never needs its own wait).
+ * Several rounds can be in here at once. */
+static int sync_round(seal_store *s, struct round *rd)
 {
+    struct sjob jobs[4];
+    size_t n = 0;
+    int cfd = -1;
+    segf *fs[3] = {s->txf, s->valf, s->ahtf};
     if (s->o.durability != SEAL_DURABILITY_SYNC)
         return 0;
-    if (!s->syncers[0].started)
-        return segf_sync(s->valf) ? SEAL_EIO : segf_sync(s->txf) ? SEAL_EIO : segf_sync(s->ahtf);
-    syncer_post(&s->syncers[0], s->valf);
-    syncer_post(&s->syncers[1], s->ahtf);
-    int r1 = segf_sync(s->txf);
-    int r0 = syncer_wait(&s->syncers[0]);
-    int r2 = syncer_wait(&s->syncers[1]);
-    return r0 ? r0 : r1 ? r1 : r2;
+    for (int i = 0; i < 3; i++) {
+        if (rd->fd[(i + 1) % 3] < 0) /* fd[] is value log, tx log, hash tree */
+            continue;
+        jobs[n].f = fs[i];
+        jobs[n].fd = rd->fd[(i + 1) % 3];
+        rd->fd[(i + 1) % 3] = -1;
+        n++;
+    }
+    int rc = segf_dup_fd(s->cixf, &cfd);
+    if (rc == 0 && cfd >= 0) {
+        jobs[n].f = s->cixf;
+        jobs[n].fd = cfd;
+        n++;
+    }
+    int r2 = sync_parallel(s, jobs, n);
+    return rc ? rc : r2;
 }
 
-static int sync_or_flush(seal_store *s, segf *f)
-{
-    return s->o.durability == SEAL_DURABILITY_SYNC ? segf_sync(f) : segf_flush(f);
-}
-
-/* Puts every file back to the state after tx |id0|. */
-static int rollback(seal_store *s, uint64_t id0, uint64_t tx_end0, uint64_t val_end0)
+/* Puts the tx log, value log and hash tree back to their state after tx
+ * |id0| (the commit index is not the writer's: see publish). */
+static int rollback_data(seal_store *s, uint64_t id0, uint64_t tx_end0, uint64_t val_end0)
 {
     int rc = 0, r;
     if ((r = segf_truncate(s->valf, val_end0)) != 0)
@@ -548,10 +680,7 @@ static int rollback(seal_store *s, uint64_t id0, uint64_t tx_end0, uint64_t val_
     if ((r = segf_truncate(s->txf, tx_end0)) != 0)
         rc = r;
     uint64_t nodes = id0 ? mt_ah_nodes_upto(id0) : 0;
-    if ((r = segf_truncate(s->ahtf, segf_rec_loc(segf_seg_size(s->ahtf), AHT_NODE_SIZE,
-                                                 nodes))) != 0)
-        rc = r;
-    if ((r = segf_truncate(s->cixf, segf_rec_loc(segf_seg_size(s->cixf), CIX_REC_SIZE, id0))) !=
+    if ((r = segf_truncate(s->ahtf, segf_rec_loc(segf_seg_size(s->ahtf), AHT_NODE_SIZE, nodes))) !=
         0)
         rc = r;
     mt_ahtree_free(s->aht);
@@ -561,37 +690,52 @@ static int rollback(seal_store *s, uint64_t id0, uint64_t tx_end0, uint64_t val_
     return rc;
 }
 
-static void run_group(seal_store *s, struct creq *g, bool map_on)
+void st_writer_reset(seal_store *s)
+{
+    s->w_id = st_committed(s);
+    memcpy(s->w_alh, s->committed_alh, 32);
+    s->w_ts = s->last_ts;
+}
+
+/* The write stage of a group (the leader, without mu): checks preconditions,
+ * assigns ids, appends values, records and tree leaves, writes them to the
+ * files (page cache) and takes descriptors for the sync. Requests whose
+ * precondition failed get rc = SEAL_EPRECONDITION and are left out of the
+ * round. On a write failure every file is rolled back to where the group
+ * started, every request gets the error and *out is NULL. */
+static int write_group(seal_store *s, struct creq *g, bool map_on, struct round **out)
 {
     int rc = 0;
     idx_snap *snap = NULL;
     txrec_entry *ents = NULL;
     size_t maxn = 0, ntx = 0;
-    bool sync_failed = false;
     mt_hash prev, root;
-
-    pthread_mutex_lock(&s->state_mu);
-    uint64_t id0 = st_committed(s);
-    memcpy(prev, s->committed_alh, 32);
+    struct round *rd = seal_calloc(1, sizeof(*rd));
+    *out = NULL;
+    if (!rd)
+        rc = SEAL_ENOMEM;
+    else
+        rd->fd[0] = rd->fd[1] = rd->fd[2] = -1;
+    uint64_t id0 = s->w_id;
+    memcpy(prev, s->w_alh, 32);
     int64_t ts = st_now(s);
-    if (ts < s->last_ts)
-        ts = s->last_ts;
-    pthread_mutex_unlock(&s->state_mu);
+    if (ts < s->w_ts)
+        ts = s->w_ts;
     uint64_t tx_end0 = segf_end(s->txf);
     uint64_t val_end0 = segf_end(s->valf);
     uint64_t id = id0;
-    if (id0 > 0)
+    if (rc == 0 && id0 > 0)
         rc = mt_ahtree_root_at(s->aht, id0, root);
     else
         memset(root, 0, 32);
-
-    for (struct creq *r = g; r && rc == 0; r = r->next) {
+    for (struct creq *r = g; r; r = r->next) {
         maxn = SEAL_MAX(maxn, r->tx->n);
         ntx++;
     }
-    if (rc == 0 && (rc = ensure_scratch(s, 0, ntx)) == 0) {
+    if (rc == 0) {
         ents = seal_malloc(maxn * sizeof(*ents));
-        if (!ents)
+        rd->cix = seal_malloc(ntx * sizeof(*rd->cix));
+        if (!ents || !rd->cix)
             rc = SEAL_ENOMEM;
     }
     if (rc == 0 && map_on && s->map.count > 4096 && s->map.count * 4 > s->map.cap) {
@@ -626,7 +770,7 @@ static void run_group(seal_store *s, struct creq *g, bool map_on)
         h->version = s->version;
         if (tx->has_txmd && s->version >= 1)
             h->md = tx->txmd;
-        if ((rc = write_tx(s, r, ents, &s->cixbuf[nc], root)) != 0)
+        if ((rc = write_tx(s, r, ents, &rd->cix[nc], root)) != 0)
             break;
         nc++;
         if (map_on) {
@@ -643,29 +787,21 @@ static void run_group(seal_store *s, struct creq *g, bool map_on)
         st_snap_end_idx(s, snap);
     seal_free(ents);
     if (rc == 0 && nc > 0) {
-        /* writes first (a failure rolls back), then the fdatasyncs */
         if ((rc = segf_flush(s->valf)) == 0 && (rc = segf_flush(s->txf)) == 0 &&
-            (rc = segf_flush(s->ahtf)) == 0 && (rc = sync_data_files(s)) != 0)
-            sync_failed = true;
-        for (size_t i = 0; i < nc && rc == 0; i++) {
-            uint8_t b[CIX_REC_SIZE];
-            cix_encode(b, &s->cixbuf[i]);
-            rc = segf_append(s->cixf, b, sizeof(b), NULL);
-        }
-        if (rc == 0 && (rc = segf_flush(s->cixf)) == 0 && (rc = sync_or_flush(s, s->cixf)) != 0)
-            sync_failed = true;
+            (rc = segf_flush(s->ahtf)) == 0 && s->o.durability == SEAL_DURABILITY_SYNC &&
+            (rc = segf_dup_fd(s->valf, &rd->fd[0])) == 0 &&
+            (rc = segf_dup_fd(s->txf, &rd->fd[1])) == 0)
+            rc = segf_dup_fd(s->ahtf, &rd->fd[2]);
     }
-    if (segf_sync_error(s->valf) || segf_sync_error(s->txf) || segf_sync_error(s->ahtf) ||
-        segf_sync_error(s->cixf))
-        sync_failed = true;
     if (rc != 0) {
-        const char *what = seal_strerror(rc);
         SEAL_LOGE("store", "commit of txs %llu..%llu failed: %s; rolling back",
-                  (unsigned long long)id0 + 1, (unsigned long long)id, what);
+                  (unsigned long long)id0 + 1, (unsigned long long)id, seal_strerror(rc));
         for (struct creq *r = g; r; r = r->next)
             if (r->rc == 0 || r->rc == 1)
                 r->rc = rc;
-        int rb = rollback(s, id0, tx_end0, val_end0);
+        int rb = rd ? rollback_data(s, id0, tx_end0, val_end0) : 0;
+        bool sync_failed =
+            segf_sync_error(s->valf) || segf_sync_error(s->txf) || segf_sync_error(s->ahtf);
         pthread_mutex_lock(&s->mu);
         if (map_on || s->map_on) {
             /* entries of the failed txs may have replaced older ones */
@@ -679,17 +815,165 @@ static void run_group(seal_store *s, struct creq *g, bool map_on)
                       sync_failed ? "fdatasync failed" : "rollback failed");
         }
         pthread_mutex_unlock(&s->mu);
-        return;
+        round_free(rd);
+        return rc;
     }
-    if (nc == 0)
-        return;
-    pthread_mutex_lock(&s->state_mu);
-    atomic_store(&s->committed, id);
-    memcpy(s->committed_alh, prev, 32);
-    s->last_ts = ts;
-    s->vend = segf_end(s->valf);
-    pthread_mutex_unlock(&s->state_mu);
-    st_indexer_kick(s);
+    if (nc == 0) {
+        round_free(rd);
+        return 0;
+    }
+    /* the round keeps the written requests only */
+    struct creq **tail = &rd->reqs;
+    for (struct creq *r = g; r; r = r->next) {
+        if (r->rc == 0) {
+            *tail = r;
+            tail = &r->rnext;
+        }
+    }
+    *tail = NULL;
+    rd->id0 = id0;
+    rd->id1 = id;
+    memcpy(rd->alh1, prev, 32);
+    rd->ts = ts;
+    rd->vend = segf_end(s->valf);
+    rd->tx_end0 = tx_end0;
+    rd->val_end0 = val_end0;
+    rd->ncix = nc;
+    s->w_id = id;
+    memcpy(s->w_alh, prev, 32);
+    s->w_ts = ts;
+    *out = rd;
+    return 0;
+}
+
+/* Marks every request of |rd| done with |rc| (0 = committed). mu held. */
+static void round_finish(struct round *rd, int rc)
+{
+    for (struct creq *r = rd->reqs, *nx; r; r = nx) {
+        nx = r->rnext;
+        if (rc)
+            r->rc = rc;
+        r->done = true;
+        pthread_cond_signal(&r->cv);
+    }
+}
+
+/* Wakes the committer at the head of the queue when it can write the next
+ * group (each committer sleeps on its own condition: no herd). mu held. */
+static void wake_writer(seal_store *s)
+{
+    if (s->q_head && !s->leader && !s->stall && s->inflight < ST_MAX_INFLIGHT)
+        pthread_cond_signal(&s->q_head->cv);
+}
+
+/* A round could not be published (its commit index records could not be
+ * written): every later round was built on it, so all of them are undone.
+ * Called by the publisher with mu held and |rd| already unlinked. */
+static void unwind(seal_store *s, struct round *rd, int rc)
+{
+    s->stall = true; /* no new group is written meanwhile */
+    for (;;) {
+        bool busy = s->leader;
+        for (struct round *x = s->rq_head; x && !busy; x = x->next)
+            busy = !x->synced;
+        if (!busy)
+            break;
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    int rb = segf_truncate(s->cixf, segf_rec_loc(segf_seg_size(s->cixf), CIX_REC_SIZE, rd->id0));
+    int rb2 = rollback_data(s, rd->id0, rd->tx_end0, rd->val_end0);
+    SEAL_LOGE("store", "commit of txs %llu..%llu failed: %s; rolled back",
+              (unsigned long long)rd->id0 + 1, (unsigned long long)s->w_id, seal_strerror(rc));
+    pthread_mutex_lock(&s->mu);
+    st_writer_reset(s);
+    if (s->map_on) {
+        st_pmap_free(&s->map);
+        s->map_base = rd->id0;
+        s->map_pruned = 0;
+    }
+    if (rb || rb2) {
+        s->poisoned = SEAL_ESTATE;
+        SEAL_LOGE("store", "%s: store refuses writes until it is reopened (rollback failed)",
+                  s->dir);
+    }
+    round_finish(rd, rc);
+    round_free(rd);
+    s->inflight--;
+    while (s->rq_head) {
+        struct round *x = s->rq_head;
+        s->rq_head = x->next;
+        round_finish(x, rc);
+        round_free(x);
+        s->inflight--;
+    }
+    s->rq_tail = NULL;
+    s->stall = false;
+    wake_writer(s);
+}
+
+/* Publishes the rounds at the head of the queue that are durable, in id
+ * order: their commit index records are written (not synced: a later round
+ * syncs them), then the state moves and their committers are woken. A
+ * round whose sync failed fails, and so does every later one (the store is
+ * poisoned: their outcome is unknown until reopen). mu held. */
+static void publish_ready(seal_store *s)
+{
+    while (!s->publishing && s->rq_head && s->rq_head->synced) {
+        struct round *rd = s->rq_head;
+        s->rq_head = rd->next;
+        if (!s->rq_head)
+            s->rq_tail = NULL;
+        s->publishing = true;
+        int rc = rd->rc;
+        if (rc) {
+            if (!s->poisoned)
+                SEAL_LOGE("store",
+                          "%s: fdatasync failed (txs %llu..%llu); the store refuses "
+                          "writes until it is reopened",
+                          s->dir, (unsigned long long)rd->id0 + 1, (unsigned long long)rd->id1);
+            s->poisoned = SEAL_ESTATE;
+        } else if (s->poisoned) {
+            rc = SEAL_ESTATE; /* an earlier round failed its sync */
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (rc == 0) {
+            for (size_t i = 0; i < rd->ncix && rc == 0; i++) {
+                uint8_t b[CIX_REC_SIZE];
+                cix_encode(b, &rd->cix[i]);
+                rc = segf_append(s->cixf, b, sizeof(b), NULL);
+            }
+            if (rc == 0)
+                rc = segf_flush(s->cixf);
+            if (rc == 0) {
+                pthread_mutex_lock(&s->state_mu);
+                atomic_store(&s->committed, rd->id1);
+                memcpy(s->committed_alh, rd->alh1, 32);
+                s->last_ts = rd->ts;
+                s->vend = rd->vend;
+                pthread_mutex_unlock(&s->state_mu);
+                st_indexer_kick(s);
+            }
+        }
+        pthread_mutex_lock(&s->mu);
+        if (rc && rd->rc == 0 && !s->poisoned) {
+            if (segf_sync_error(s->cixf)) {
+                s->poisoned = SEAL_ESTATE;
+                round_finish(rd, rc);
+                round_free(rd);
+                s->inflight--;
+            } else {
+                unwind(s, rd, rc);
+            }
+        } else {
+            round_finish(rd, rc);
+            round_free(rd);
+            s->inflight--;
+        }
+        s->publishing = false;
+        pthread_cond_broadcast(&s->cv); /* close, unwind */
+        wake_writer(s);
+    }
 }
 
 /* ------------------------------------------------------------ commit */
@@ -741,8 +1025,8 @@ static int hash_tx(seal_store *s, seal_tx *tx, struct creq *r)
         cry_part part = {tx->data + e->voff, e->vlen};
         rc = cry_sha256v(r->hval[i], &part, 1);
         if (rc == 0)
-            rc = mt_entry_digest(dig[i], s->version, e->md, e->md_len, tx->data + e->koff,
-                                 e->klen, r->hval[i]);
+            rc = mt_entry_digest(dig[i], s->version, e->md, e->md_len, tx->data + e->koff, e->klen,
+                                 r->hval[i]);
     }
     if (rc == 0)
         rc = mt_htree_root(r->eh, (const mt_hash *)dig, tx->n);
@@ -766,6 +1050,7 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
     if ((rc = check_dups(tx)) != 0)
         return rc;
     memset(&req, 0, sizeof(req));
+    pthread_cond_init(&req.cv, NULL);
     req.tx = tx;
     req.rc = 1; /* not processed */
     if ((rc = hash_tx(s, tx, &req)) != 0)
@@ -791,9 +1076,16 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
     else
         s->q_head = &req;
     s->q_tail = &req;
+    /* Each waiting thread, in turn: done -> return; a written round at the
+     * head is durable -> publish it; nobody is writing and there is room in
+     * the pipeline -> write the queue as a group, then sync that group. */
     while (!req.done) {
-        if (s->leader) {
-            pthread_cond_wait(&s->cv, &s->mu);
+        if (s->rq_head && s->rq_head->synced && !s->publishing) {
+            publish_ready(s);
+            continue;
+        }
+        if (s->leader || s->stall || !s->q_head || s->inflight >= ST_MAX_INFLIGHT) {
+            pthread_cond_wait(&req.cv, &s->mu);
             continue;
         }
         s->leader = true;
@@ -806,23 +1098,48 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
         }
         bool map_on = s->map_on;
         s->groups_started++;
+        int poisoned = s->poisoned;
         pthread_mutex_unlock(&s->mu);
-        if (s->poisoned) {
+        struct round *rd = NULL;
+        if (poisoned) {
             for (struct creq *r = g; r; r = r->next)
                 r->rc = SEAL_ESTATE;
         } else {
-            run_group(s, g, map_on);
+            (void)write_group(s, g, map_on, &rd);
         }
         pthread_mutex_lock(&s->mu);
-        for (struct creq *r = g; r; r = r->next)
-            r->done = true;
         s->leader = false;
         s->groups_done++;
         if (s->map_base_pending && !map_on) {
-            s->map_base = st_committed(s);
+            s->map_base = s->w_id;
             s->map_base_pending = false;
         }
-        pthread_cond_broadcast(&s->cv);
+        /* requests that are not in the round are finished now */
+        for (struct creq *r = g, *nx; r; r = nx) {
+            nx = r->next;
+            if (r->rc != 0) {
+                r->done = true;
+                pthread_cond_signal(&r->cv);
+            }
+        }
+        if (rd) {
+            if (s->rq_tail)
+                s->rq_tail->next = rd;
+            else
+                s->rq_head = rd;
+            s->rq_tail = rd;
+            s->inflight++;
+        }
+        pthread_cond_broadcast(&s->cv); /* close, unwind, pre_prepare */
+        wake_writer(s);
+        if (rd) {
+            pthread_mutex_unlock(&s->mu);
+            int src = sync_round(s, rd);
+            pthread_mutex_lock(&s->mu);
+            rd->rc = src;
+            rd->synced = true;
+            publish_ready(s);
+        }
     }
     pthread_mutex_unlock(&s->mu);
     rc = req.rc;
@@ -845,5 +1162,6 @@ out:
     if (pre)
         pre_done(s);
     seal_free(req.hval);
+    pthread_cond_destroy(&req.cv);
     return rc;
 }

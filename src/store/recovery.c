@@ -1,12 +1,17 @@
 /* recovery.c - bringing a store back to a consistent state on open.
  *
  * The commit pipeline writes values, tx records and hash tree nodes,
- * fdatasyncs them, and only then writes and fdatasyncs the commit index
- * records of the group. So every commit index record that is on disk
- * describes a tx whose data is durable, and the last valid commit index
- * record marks the "durable point" D. Open trusts the commit index up to D
- * (it does not rescan the log: reopen time does not grow with the log) and
- * checks only:
+ * fdatasyncs them, and only then writes the commit index records of the
+ * group (commit.c). So every commit index record that is on disk describes
+ * a tx whose data is durable, and the last valid commit index record marks
+ * the "durable point" D. The commit index records are not fdatasynced
+ * before the commit returns: the next group's sync (or close) does it, so
+ * after a power loss the commit index may lack the records of the last few
+ * groups, all of them acknowledged. That is safe because their data is
+ * durable and step 5 below finds and keeps every complete tx after D; and
+ * it keeps reopen fast because at most ST_MAX_INFLIGHT + 1 groups can be
+ * missing. Open trusts the commit index up to D (it does not rescan the
+ * log: reopen time does not grow with the log) and checks only:
  *
  *   1. tx D itself, completely (framing, Alh recomputed, values hashed);
  *   2. the tail after D: each further complete record is checked the same
@@ -141,7 +146,7 @@ static void seg_path(segf *f, uint64_t loc, char *buf, size_t cap)
 }
 
 /* Is everything from |loc| to the end of |f| zero bytes? */
-static int zero_from(segf *f, uint64_t loc, bool *zero)
+int st_zero_from(segf *f, uint64_t loc, bool *zero)
 {
     uint8_t buf[65536];
     *zero = true;
@@ -463,7 +468,7 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
             bool zero = false;
             uint64_t after = st_loc_add(scan, len);
             bool at_end = len > 0 && len == avail && seg + 1 >= segf_nsegs(s->txf);
-            if ((rc = zero_from(s->txf, len ? after : scan, &zero)) != 0)
+            if ((rc = st_zero_from(s->txf, len ? after : scan, &zero)) != 0)
                 goto out;
             if (at_end || zero) {
                 torn = why;

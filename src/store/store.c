@@ -149,14 +149,13 @@ static int meta_write(const char *dir, int version, uint64_t seg)
     return rc;
 }
 
-static int meta_read(int fd, const char *path, int *version, uint64_t *seg)
+int st_meta_read(int fd, const char *path, int *version, uint64_t *seg)
 {
     uint8_t buf[STORE_META_SIZE];
     ssize_t r = pread(fd, buf, sizeof(buf), 0);
     if (r != (ssize_t)sizeof(buf))
         return st_err(SEAL_ECORRUPT, "%s: short metadata file (%zd bytes)", path, r);
-    if (memcmp(buf, STORE_META_MAGIC, 8) != 0 ||
-        seal_get_u32(buf + 60) != log_crc32c(0, buf, 60))
+    if (memcmp(buf, STORE_META_MAGIC, 8) != 0 || seal_get_u32(buf + 60) != log_crc32c(0, buf, 60))
         return st_err(SEAL_ECORRUPT, "%s: metadata file fails its checksum", path);
     if (seal_get_u32(buf + 8) != STORE_FORMAT_VERSION)
         return st_err(SEAL_EUNSUPPORTED, "%s: unknown store format version %u", path,
@@ -210,7 +209,7 @@ static int open_meta(seal_store *s)
         return st_err(SEAL_EIO, "cannot open %s: %s", path, strerror(errno));
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return st_err(SEAL_EBUSY, "%s is in use by another process or handle", s->dir);
-    if ((rc = meta_read(s->lock_fd, path, &s->version, &s->seg_size)) != 0)
+    if ((rc = st_meta_read(s->lock_fd, path, &s->version, &s->seg_size)) != 0)
         return rc;
     if (s->version != s->o.tx_header_version)
         SEAL_LOGW("store", "%s: store uses tx header version %d; requested %d is ignored", s->dir,
@@ -250,6 +249,7 @@ static void store_free(seal_store *s)
 {
     if (!s)
         return;
+    st_syncers_stop(s);
     mt_ahtree_free(s->aht);
     segf_close(s->txf);
     segf_close(s->valf);
@@ -267,7 +267,6 @@ static void store_free(seal_store *s)
     pthread_cond_destroy(&s->ix_work);
     pthread_cond_destroy(&s->ix_progress);
     seal_free(s->recbuf);
-    seal_free(s->cixbuf);
     seal_free(s->ix_dir);
     seal_free(s->dir);
     seal_free(s);
@@ -313,6 +312,9 @@ int seal_open(const char *dir, const seal_options *o, seal_store **out)
         goto fail;
     if ((rc = st_recover(s)) != 0)
         goto fail;
+    st_writer_reset(s);
+    if (s->o.durability == SEAL_DURABILITY_SYNC && (rc = st_syncers_start(s)) != 0)
+        goto fail;
     if ((rc = st_index_open(s, false)) != 0)
         goto fail;
     if ((rc = st_indexer_start(s)) != 0)
@@ -333,7 +335,7 @@ int seal_close(seal_store *s)
     int rc = 0;
     pthread_mutex_lock(&s->mu);
     s->closing = true;
-    while (s->leader || s->q_head)
+    while (s->leader || s->q_head || s->rq_head)
         pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     uint64_t c = st_committed(s);
@@ -345,6 +347,9 @@ int seal_close(seal_store *s)
         int r1 = segf_sync(s->valf), r2 = segf_sync(s->txf), r3 = segf_sync(s->ahtf),
             r4 = segf_sync(s->cixf);
         rc = r1 ? r1 : r2 ? r2 : r3 ? r3 : r4;
+    } else if (!s->poisoned) {
+        /* the last commit index records are synced by the next commit or here */
+        rc = segf_sync(s->cixf);
     }
     store_free(s);
     return rc;
@@ -491,8 +496,8 @@ int st_read_value(seal_store *s, uint64_t vloc, uint32_t vlen, const mt_hash hva
     }
     if (rc == SEAL_ECORRUPT) {
         segf_seg_path(s->valf, log_loc_seg(vloc), path, sizeof(path));
-        return st_err(rc, "value of %u bytes at %s offset %llu does not match its hash", vlen,
-                      path, (unsigned long long)log_loc_off(vloc));
+        return st_err(rc, "value of %u bytes at %s offset %llu does not match its hash", vlen, path,
+                      (unsigned long long)log_loc_off(vloc));
     }
     return rc;
 }

@@ -16,11 +16,11 @@
 #include "mtree/mtree.h"
 #include "seal/seal.h"
 
-#define STORE_META_FILE "seal.meta"
-#define STORE_META_SIZE 64
-#define STORE_META_MAGIC "SEALSTOR"
+#define STORE_META_FILE      "seal.meta"
+#define STORE_META_SIZE      64
+#define STORE_META_MAGIC     "SEALSTOR"
 #define STORE_FORMAT_VERSION 1
-#define STORE_MIN_SEGMENT 4096
+#define STORE_MIN_SEGMENT    4096
 
 /* ------------------------------------------------------- error detail */
 /* Formats the thread's error detail and returns |rc|. */
@@ -70,8 +70,10 @@ struct creq {
     bool done;
     mt_txhdr hdr; /* filled by the leader */
     mt_hash alh;
-    size_t pre_fail; /* index of the failed precondition */
-    struct creq *next;
+    size_t pre_fail;    /* index of the failed precondition */
+    struct creq *next;  /* in the queue and the group */
+    struct creq *rnext; /* in the round (written txs only) */
+    pthread_cond_t cv;  /* its committer waits on this (with mu) */
 };
 
 /* Keys written by recent txs, for precondition checks (see commit.c). */
@@ -87,18 +89,27 @@ struct pmap {
     size_t cap, count;
 };
 
-/* A helper thread that runs fdatasync for the leader, so that the files of
- * a group are synced in parallel. */
-struct syncer {
-    pthread_t th;
-    bool started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    segf *job; /* non-NULL: sync this */
+/* fdatasync jobs run by a small pool of threads, so that the files of a
+ * group are synced in parallel and several groups can be syncing at once
+ * (see commit.c). */
+struct sjob {
+    segf *f;
+    int fd; /* from segf_dup_fd; closed by the job */
     int rc;
     bool done;
-    bool stop;
+    struct sjob *next;
 };
+#define ST_MAX_INFLIGHT 4 /* groups written and not yet published */
+#define ST_POOL_THREADS (3 * ST_MAX_INFLIGHT)
+struct spool {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct sjob *head, *tail;
+    bool stop;
+    int nth;
+    pthread_t th[ST_POOL_THREADS];
+};
+struct round; /* a written group on its way to being durable (commit.c) */
 
 struct seal_store {
     char *dir;
@@ -114,8 +125,17 @@ struct seal_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct creq *q_head, *q_tail;
-    bool leader;
+    bool leader; /* a thread is writing a group */
     bool closing;
+    /* written groups, in id order, not yet published (mu) */
+    struct round *rq_head, *rq_tail;
+    int inflight;
+    bool publishing; /* a thread is publishing the head round */
+    bool stall;      /* no new group may be written (a failed round is rolled back) */
+    /* the writer's position: the last tx written (owned by the leader) */
+    uint64_t w_id;
+    mt_hash w_alh;
+    int64_t w_ts;
     int poisoned; /* non-zero: refuse writes with this rc */
     uint64_t groups_started, groups_done;
     /* precondition map (touched by the leader only, flags under mu) */
@@ -125,11 +145,9 @@ struct seal_store {
     int pre_inflight; /* txs with preconditions between pre_prepare and done */
     uint64_t map_base;
     uint64_t map_pruned; /* entries with tx <= this were dropped: the index has them */
-    uint8_t *recbuf; /* leader scratch */
+    uint8_t *recbuf;     /* leader scratch */
     size_t recbuf_cap;
-    cixrec *cixbuf;
-    size_t cixbuf_cap;
-    struct syncer syncers[2];
+    struct spool pool;
 
     /* published state (state_mu) */
     pthread_mutex_t state_mu;
@@ -180,6 +198,8 @@ static inline int st_loc_cmp(uint64_t a, uint64_t b)
     return a < b ? -1 : a > b ? 1 : 0; /* seg in the high bits: plain order */
 }
 
+/* Reads and checks seal.meta from |fd| (|path| for messages). */
+int st_meta_read(int fd, const char *path, int *version, uint64_t *seg);
 int st_read_cix(seal_store *s, uint64_t id, cixrec *out);
 /* Reads and checks tx |id|'s record: framing, id, Alh equal to the commit
  * index's. |buf| receives the raw record (caller frees with seal_free), r
@@ -206,9 +226,13 @@ void st_snap_end_idx(seal_store *s, idx_snap *is);
 void st_pmap_free(struct pmap *m);
 int st_syncers_start(seal_store *s);
 void st_syncers_stop(seal_store *s);
+/* Sets the writer's position to the committed state (after recovery). */
+void st_writer_reset(seal_store *s);
 
 /* recovery.c */
 int st_recover(seal_store *s);
+/* Is everything from |loc| to the end of |f| zero bytes? */
+int st_zero_from(segf *f, uint64_t loc, bool *zero);
 /* Full check of one decoded tx record (see recovery.c). */
 struct tx_check {
     uint64_t vpos;     /* in: where the first value must be; out: past the last */
