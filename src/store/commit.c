@@ -1138,6 +1138,7 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
             pthread_mutex_lock(&s->mu);
             rd->rc = src;
             rd->synced = true;
+            pthread_cond_broadcast(&s->cv); /* unwind waits for every round to be synced */
             publish_ready(s);
         }
     }
