@@ -72,6 +72,12 @@ struct batch_arg {
     long txs;
 };
 
+static void put_dec(char *p, int width, unsigned long v)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
+
 static void *batch_worker(void *p)
 {
     struct batch_arg *a = p;
@@ -80,10 +86,14 @@ static void *batch_worker(void *p)
     for (long t = 0; t < a->txs; t++) {
         seal_tx *tx;
         seal_tx_new(a->s, &tx);
+        /* keys "TTtttttteeee....": thread, tx, entry in decimal (formatted
+         * by hand: snprintf would cost the harness a few % of the CPU) */
+        char key[16];
+        memcpy(key, "000000000000....", 16);
+        put_dec(key, 2, (unsigned long)(a->thread % 100));
+        put_dec(key + 2, 6, (unsigned long)(t % 1000000));
         for (int e = 0; e < 1000; e++) {
-            char key[64];
-            snprintf(key, sizeof(key), "%02d%06d%04d....", a->thread % 100, (int)(t % 1000000),
-                     e);
+            put_dec(key + 8, 4, (unsigned long)e);
             val[0] = (uint8_t)e;
             if (seal_tx_add(tx, key, 16, val, a->vlen, NULL))
                 abort();
@@ -334,10 +344,11 @@ int main(int argc, char **argv)
     seal_index_wait(s, info.committed_tx, 0);
     double tcatch = now() - t0;
     printf("(e) store of %llu txs (%llu entries) built in %.1f s; reopen after a crash with %llu "
-           "txs unindexed (index lost): %.3f s to open, %.3f s to first durable commit | target 2 s | ratio "
+           "txs unindexed (index lost): %.3f s to open, %.3f s to first durable commit | target 2 "
+           "s | ratio "
            "%.2f\n",
-           (unsigned long long)info.committed_tx, (unsigned long long)info.committed_tx * 4,
-           tb, (unsigned long long)backlog, topen, tserve, tserve / 2.0);
+           (unsigned long long)info.committed_tx, (unsigned long long)info.committed_tx * 4, tb,
+           (unsigned long long)backlog, topen, tserve, tserve / 2.0);
     printf("(e) index catch-up (index lost too) while serving: %llu txs in %.2f s = %.0f tx/s, "
            "%.0f entries/s\n",
            (unsigned long long)backlog, tcatch, (double)backlog / tcatch,

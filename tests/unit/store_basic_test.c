@@ -279,8 +279,23 @@ static void bad_inputs(int version)
     CHECK_OK(seal_tx_add(tx, "y", 1, "1", 1, NULL));
     CHECK_OK(seal_tx_add(tx, "x", 1, "2", 1, NULL));
     CHECK_ERR(seal_tx_commit(s, tx, NULL), SEAL_EDUPLICATE);
-    CHECK(strstr(seal_last_error(), "entry") != NULL);
+    CHECK_STR(seal_last_error(), "key of entry 0 appears again as entry 2");
     seal_tx_free(tx);
+    /* a large tx: a key repeated as the last entry is found wherever the
+     * first one is */
+    for (int dup = 0; dup < 999; dup += 111) {
+        CHECK_OK(seal_tx_new(s, &tx));
+        for (int i = 0; i < 1000; i++) {
+            char k[16];
+            snprintf(k, sizeof(k), "dk%d", i == 999 ? dup : i);
+            CHECK_OK(seal_tx_add(tx, k, strlen(k), "v", 1, NULL));
+        }
+        CHECK_ERR(seal_tx_commit(s, tx, NULL), SEAL_EDUPLICATE);
+        char want[80];
+        snprintf(want, sizeof(want), "key of entry %d appears again as entry 999", dup);
+        CHECK_STR(seal_last_error(), want);
+        seal_tx_free(tx);
+    }
 
     /* too many entries */
     CHECK_OK(seal_tx_new(s, &tx));

@@ -1,14 +1,25 @@
 /* store_fault_test.c - failed writes: a write that fails part way (fault
  * injection in the segmented-file layer, at many byte budgets) fails the
  * commit cleanly, leaves every file byte for byte as before, and the store
- * keeps working; a failed fdatasync makes the store refuse writes until it
- * is reopened, and the reopened store is consistent; a real file-size limit
- * (RLIMIT_FSIZE in a child process) gives SEAL_ENOSPACE and a consistent
- * store. */
+ * keeps working; that includes a failure in the commit index write, which
+ * comes after the data was synced (the round is undone); failures injected
+ * while several threads commit (rounds in flight in the pipeline) leave
+ * exactly the acknowledged txs; a failed fdatasync makes the store refuse
+ * writes until it is reopened, and the reopened store is consistent; a real
+ * file-size limit (RLIMIT_FSIZE in a child process) gives SEAL_ENOSPACE and
+ * a consistent store. */
 #include "testlib.h"
 
 #include "seal/seal.h"
 #include "log/log.h"
+#include "mtree/mtree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -63,8 +74,9 @@ static void test_write_failures(void)
     int t = 0;
     for (; t < 10; t++)
         CHECK_OK(commit_n(s, t, 1000, &h));
-    long long budgets[] = {0, 1, 31, 100, 199, 200, 201, 500, 700, 900, 1000, 2999, 3000, 3001,
-                           3100, 4000, 5000, 6000, 7000, 8000, 8191, 8192, 8193, 9000, 9100};
+    long long budgets[] = {0,    1,    31,   100,  199,  200,  201,  500,  700,
+                           900,  1000, 2999, 3000, 3001, 3100, 4000, 5000, 6000,
+                           7000, 8000, 8191, 8192, 8193, 9000, 9100};
     int cases = 0;
     for (size_t b = 0; b < SEAL_ARRAY_LEN(budgets); b++) {
         for (int big = 0; big < 2; big++) {
@@ -144,6 +156,222 @@ static void test_sync_failure(void)
     seal_close(s);
 }
 
+/* Bytes of every file under |dir|/|sub|. */
+static long long sub_bytes(const char *dir, const char *sub)
+{
+    char p[800];
+    long long n = 0;
+    snprintf(p, sizeof(p), "%s/%s", dir, sub);
+    DIR *d = opendir(p);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        char f[1200];
+        struct stat st;
+        snprintf(f, sizeof(f), "%s/%s", p, de->d_name);
+        if (stat(f, &st) == 0 && S_ISREG(st.st_mode))
+            n += st.st_size;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    return strstr(buf, needle) != NULL;
+}
+
+/* The commit index record is written after the round's data is durable; a
+ * failure there undoes the round: every file as before, the store usable. */
+static void test_cix_write_failure(void)
+{
+    char dir[600], logp[700];
+    snprintf(dir, sizeof(dir), "%s", t_path("cixf"));
+    snprintf(logp, sizeof(logp), "%s", t_path("cixf.log"));
+    int lfd = open(logp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    seal_log_set_fd(lfd);
+    seal_store *s;
+    seal_txhdr h;
+    CHECK_OK(seal_open(dir, NULL, &s));
+    CHECK_OK(commit_n(s, 100, 200, &h));
+    CHECK_OK(commit_n(s, 101, 200, &h));
+    long long v0 = sub_bytes(dir, "val"), t0 = sub_bytes(dir, "tx");
+    CHECK_OK(commit_n(s, 102, 200, &h));
+    long long vb = sub_bytes(dir, "val") - v0, rb = sub_bytes(dir, "tx") - t0;
+    CHECK(vb == 600 && rb > 0);
+    int cases = 0;
+    long long ks[] = {0, 1, 40, 63};
+    for (size_t i = 0; i < SEAL_ARRAY_LEN(ks); i++) {
+        uint64_t st0, st1;
+        uint8_t a0[32], a1[32];
+        char h0[65], h1[65];
+        CHECK_OK(seal_state(s, &st0, a0));
+        uint64_t id = st0 + 1;
+        long long ab = 32 * (long long)(mt_ah_nodes_upto(id) - mt_ah_nodes_upto(id - 1));
+        hash_dir(dir, h0);
+        segf_fail_after(vb + rb + ab + ks[i], i % 2 ? SEAL_ENOSPACE : SEAL_EIO);
+        int rc = commit_n(s, 110 + (int)i, 200, &h);
+        segf_fail_after(-1, 0);
+        CHECK_ERR(rc, i % 2 ? SEAL_ENOSPACE : SEAL_EIO);
+        CHECK(strstr(seal_last_error(), "nothing was written") != NULL);
+        CHECK_OK(seal_state(s, &st1, a1));
+        CHECK_INT(st1, st0);
+        CHECK_MEM(a1, a0, 32);
+        hash_dir(dir, h1);
+        if (strcmp(h0, h1) != 0)
+            T_FAIL("commit index failure at byte %lld: files changed", ks[i]);
+        CHECK_OK(commit_n(s, 120 + (int)i, 200, &h));
+        CHECK_INT(h.id, id);
+        cases++;
+    }
+    CHECK(file_has(logp, "rolled back"));
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    seal_close(s);
+    CHECK_OK(seal_open(dir, NULL, &s));
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    seal_close(s);
+    seal_log_set_fd(2);
+    close(lfd);
+    fprintf(stderr, "  %d commit index write failures\n", cases);
+}
+
+/* ---------------------------------------------- concurrent failures */
+#define CF_THREADS 4
+#define CF_TXS     60
+
+struct cf_arg {
+    seal_store *s;
+    int thread;
+    int ok, failed;
+    uint64_t id[CF_TXS];
+    uint8_t alh[CF_TXS][32];
+    atomic_int *running;
+};
+
+static void *cf_worker(void *p)
+{
+    struct cf_arg *a = p;
+    uint8_t val[300];
+    for (int t = 0; t < CF_TXS; t++) {
+        seal_tx *tx;
+        seal_txhdr h;
+        memset(val, a->thread * 16 + t, sizeof(val));
+        int rc = seal_tx_new(a->s, &tx);
+        for (int e = 0; e < 3 && rc == 0; e++) {
+            char k[32];
+            snprintf(k, sizeof(k), "cf-%d-%d-%d", a->thread, t, e);
+            rc = seal_tx_add(tx, k, strlen(k), val, sizeof(val) - (size_t)e * 50, NULL);
+        }
+        if (rc == 0)
+            rc = seal_tx_commit(a->s, tx, &h);
+        seal_tx_free(tx);
+        if (rc == 0) {
+            a->id[a->ok] = h.id;
+            memcpy(a->alh[a->ok], h.alh, 32);
+            a->ok++;
+        } else if (rc == SEAL_EIO || rc == SEAL_ENOSPACE) {
+            a->failed++;
+        } else {
+            T_FAIL("thread %d: commit gave %s: %s", a->thread, t_errstr(rc), seal_last_error());
+            break;
+        }
+    }
+    atomic_fetch_sub(a->running, 1);
+    return NULL;
+}
+
+/* Every acknowledged tx is in the store with the Alh its committer got, no
+ * id was given twice, and nothing else is there. */
+static void cf_check(seal_store *s, struct cf_arg *args, const char *ctx)
+{
+    uint64_t st;
+    uint8_t alh[32];
+    int total = 0;
+    CHECK_OK(seal_state(s, &st, alh));
+    for (int i = 0; i < CF_THREADS; i++) {
+        for (int k = 0; k < args[i].ok; k++) {
+            seal_txinfo *ti = NULL;
+            int rc = seal_tx_read(s, args[i].id[k], 0, &ti);
+            if (rc != 0 || memcmp(ti->hdr.alh, args[i].alh[k], 32) != 0)
+                T_FAIL("%s: acknowledged tx %llu is missing or differs", ctx,
+                       (unsigned long long)args[i].id[k]);
+            seal_txinfo_free(ti);
+            total++;
+        }
+    }
+    /* ids 1..st are exactly the acknowledged txs (the first 2 were made before) */
+    if ((uint64_t)total + 2 != st)
+        T_FAIL("%s: %d acknowledged txs + 2, store has %llu", ctx, total, (unsigned long long)st);
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+}
+
+static void test_concurrent_failures(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", t_path("cf"));
+    seal_store *s;
+    seal_txhdr h;
+    CHECK_OK(seal_open(dir, NULL, &s));
+    CHECK_OK(commit_n(s, 1, 100, &h));
+    CHECK_OK(commit_n(s, 2, 100, &h));
+    seal_log_set_level(SEAL_LOG_ERROR);
+    int lfd = open("/dev/null", O_WRONLY);
+    seal_log_set_fd(lfd);
+    pthread_t th[CF_THREADS];
+    static struct cf_arg args[CF_THREADS];
+    atomic_int running = CF_THREADS;
+    for (int i = 0; i < CF_THREADS; i++) {
+        memset(&args[i], 0, sizeof(args[i]));
+        args[i].s = s;
+        args[i].thread = i;
+        args[i].running = &running;
+        pthread_create(&th[i], NULL, cf_worker, &args[i]);
+    }
+    unsigned seed = 12345;
+    int windows = 0;
+    while (atomic_load(&running) > 0) {
+        struct timespec d = {0, 2000000};
+        nanosleep(&d, NULL);
+        seed = seed * 1103515245u + 12345u;
+        segf_fail_after((long long)(seed >> 8) % 6000, windows % 2 ? SEAL_ENOSPACE : SEAL_EIO);
+        nanosleep(&d, NULL);
+        segf_fail_after(-1, 0);
+        windows++;
+    }
+    for (int i = 0; i < CF_THREADS; i++)
+        pthread_join(th[i], NULL);
+    seal_log_set_fd(2);
+    close(lfd);
+    seal_log_set_level(SEAL_LOG_WARN);
+    int ok = 0, failed = 0;
+    for (int i = 0; i < CF_THREADS; i++) {
+        ok += args[i].ok;
+        failed += args[i].failed;
+    }
+    fprintf(stderr, "  %d commits acknowledged, %d failed, %d failure windows\n", ok, failed,
+            windows);
+    CHECK(ok > 0);
+    CHECK(failed > 0);
+    cf_check(s, args, "after the failures");
+    /* the store keeps working */
+    CHECK_OK(commit_n(s, 3, 100, &h));
+    seal_close(s);
+    CHECK_OK(seal_open(dir, NULL, &s));
+    uint64_t st;
+    uint8_t alh[32];
+    CHECK_OK(seal_state(s, &st, alh));
+    CHECK_INT(st, h.id);
+    CHECK_MEM(alh, h.alh, 32);
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    seal_close(s);
+}
+
 /* A real EFBIG from the kernel, in a child with a file size limit. */
 static void test_rlimit_fsize(void)
 {
@@ -213,6 +441,8 @@ int main(void)
     t_init();
     seal_log_set_level(SEAL_LOG_WARN);
     RUN(test_write_failures);
+    RUN(test_cix_write_failure);
+    RUN(test_concurrent_failures);
     RUN(test_sync_failure);
     RUN(test_rlimit_fsize);
     return t_done();
