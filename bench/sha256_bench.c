@@ -5,7 +5,7 @@
  * provider (in a private library context, bench only). Prints hashes/s for
  * each and the ratios. DESIGN.md target: FIPS <= 3% slower than default. */
 #include "crypto/cry.h"
-#include "crypto_raw_evp.h"
+#include "raw_evp.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* crypto_raw_evp.h - raw OpenSSL SHA-256 baselines for the benchmarks,
+/* raw_evp.h - raw OpenSSL SHA-256 baselines for the benchmarks,
  * without OpenSSL types in the interface (bench programs stay outside the
- * FIPS boundary; only bench/crypto_*.c include OpenSSL). */
+ * FIPS boundary; this test-side helper is the only baseline code that includes OpenSSL). */
 #ifndef SEAL_BENCH_CRYPTO_RAW_EVP_H
 #define SEAL_BENCH_CRYPTO_RAW_EVP_H
 

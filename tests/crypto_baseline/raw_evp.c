@@ -1,7 +1,7 @@
-/* crypto_raw_evp.c - raw OpenSSL SHA-256 baselines (see crypto_raw_evp.h).
+/* raw_evp.c - raw OpenSSL SHA-256 baselines (see raw_evp.h).
  * The default-provider context exists only in the benchmark, to measure
  * what the FIPS provider costs; SealDB itself never loads that provider. */
-#include "crypto_raw_evp.h"
+#include "raw_evp.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
