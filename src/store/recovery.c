@@ -4,14 +4,16 @@
  * fdatasyncs them, and only then writes the commit index records of the
  * group (commit.c). So every commit index record that is on disk describes
  * a tx whose data is durable, and the last valid commit index record marks
- * the "durable point" D. The commit index records are not fdatasynced
- * before the commit returns: the next group's sync (or close) does it, so
- * after a power loss the commit index may lack the records of the last few
- * groups, all of them acknowledged. That is safe because their data is
- * durable and step 5 below finds and keeps every complete tx after D; and
- * it keeps reopen fast because at most ST_MAX_INFLIGHT + 1 groups can be
- * missing. Open trusts the commit index up to D (it does not rescan the
- * log: reopen time does not grow with the log) and checks only:
+ * the "durable point" D. The commit index and hash tree files are not
+ * fdatasynced before a commit returns: one group every ST_DERIVED_SYNC_MS
+ * (10 ms) does it, and close. So after a power loss they may lack the
+ * records and nodes of the last few groups, acknowledged ones included.
+ * That is safe because those txs' data is durable: step 3 recomputes missing
+ * hash tree nodes from the commit index, and step 5 finds and keeps every
+ * complete tx after D; and it keeps reopen fast because only about 10 ms
+ * of commits (plus the groups in flight) can be missing. Open trusts the
+ * commit index up to D (it does not rescan the log: reopen time does not
+ * grow with the log) and checks only:
  *
  *   1. tx D itself, completely (framing, Alh recomputed, values hashed);
  *   2. the tail after D: each further complete record is checked the same
