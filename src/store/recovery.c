@@ -245,8 +245,7 @@ static int recover_extent(seal_store *s, uint64_t *d)
     SEAL_LOGW("store",
               "%s: the tx log or value log ends before tx %llu that the commit index lists; "
               "txs %llu..%llu are incomplete and are dropped",
-              s->dir, (unsigned long long)*d, (unsigned long long)lo + 1,
-              (unsigned long long)*d);
+              s->dir, (unsigned long long)*d, (unsigned long long)lo + 1, (unsigned long long)*d);
     if ((rc = cix_truncate(s, lo)) != 0)
         return rc;
     *d = lo;
@@ -337,14 +336,12 @@ static int check_durable(seal_store *s, uint64_t d, uint64_t *vpos_out)
     if (rc == SEAL_ECORRUPT) {
         if (ck.bad_vloc || ck.bad_value || ck.torn) {
             seg_path(s->valf, ck.bad_vloc, path, sizeof(path));
-            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)",
-                        (unsigned long long)d, ck.why, path,
-                        (unsigned long long)log_loc_off(ck.bad_vloc));
+            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)", (unsigned long long)d,
+                        ck.why, path, (unsigned long long)log_loc_off(ck.bad_vloc));
         } else {
             seg_path(s->txf, c.txloc, path, sizeof(path));
-            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)",
-                        (unsigned long long)d, ck.why, path,
-                        (unsigned long long)log_loc_off(c.txloc));
+            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)", (unsigned long long)d,
+                        ck.why, path, (unsigned long long)log_loc_off(c.txloc));
         }
         goto out;
     }
@@ -508,7 +505,8 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
     uint64_t txend = segf_end(s->txf);
     if (st_loc_cmp(pos, txend) < 0) {
         seg_path(s->txf, pos, path, sizeof(path));
-        SEAL_LOGW("store", "cutting torn tail of the tx log at %s offset %llu (%s; end was "
+        SEAL_LOGW("store",
+                  "cutting torn tail of the tx log at %s offset %llu (%s; end was "
                   "segment %u offset %llu)",
                   path, (unsigned long long)log_loc_off(pos), torn ? torn : "garbage",
                   log_loc_seg(txend), (unsigned long long)log_loc_off(txend));
@@ -518,7 +516,8 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
     uint64_t vend = segf_end(s->valf);
     if (st_loc_cmp(vpos, vend) < 0) {
         seg_path(s->valf, vpos, path, sizeof(path));
-        SEAL_LOGW("store", "cutting torn tail of the value log at %s offset %llu (end was "
+        SEAL_LOGW("store",
+                  "cutting torn tail of the value log at %s offset %llu (end was "
                   "segment %u offset %llu)",
                   path, (unsigned long long)log_loc_off(vpos), log_loc_seg(vend),
                   (unsigned long long)log_loc_off(vend));
