@@ -172,12 +172,14 @@ SEAL_API int seal_tx_require_not_modified_after(seal_tx *tx, const void *key, si
                                                 uint64_t tx_id);
 
 /* Commits |tx| and fills |out| (may be NULL) with its header. Returns after
- * the tx is durable (SEAL_DURABILITY_SYNC). Errors, with nothing written:
- * SEAL_EINVAL (no entries), SEAL_EDUPLICATE (same key twice),
+ * the tx and every tx before it are durable (SEAL_DURABILITY_SYNC); commits
+ * from several threads are grouped and pipelined. Errors, with nothing
+ * written: SEAL_EINVAL (no entries), SEAL_EDUPLICATE (same key twice),
  * SEAL_EPRECONDITION, SEAL_ESTATE (already committed, or the store refuses
  * writes after an fsync failure: reopen it; the outcome of the tx whose
- * fsync failed is unknown until then), SEAL_ENOSPACE / SEAL_EIO (a write
- * failed; every file was rolled back and the store stays usable),
+ * fsync failed, and of txs committed concurrently with it that also got
+ * SEAL_ESTATE or SEAL_EIO, is unknown until then), SEAL_ENOSPACE / SEAL_EIO
+ * (a write failed; every file was rolled back and the store stays usable),
  * SEAL_ECLOSED. The first tx with preconditions after an open waits until
  * the key index has caught up with the log (later ones do not wait). */
 SEAL_API int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out);

@@ -14,14 +14,16 @@
  *     synchronous, as immudb >= 1.4.1), and writes the three files (page
  *     cache). That is a "round". It then lets the next group be written at
  *     once, and
- *  2. sync: fdatasyncs its round, the tx log, value log and hash tree plus
- *     the commit index as written so far, in parallel (a pool of sync
- *     threads, on duplicated descriptors, so that the next round's writer
- *     never waits for them). Several rounds can be syncing at once: their
- *     fdatasyncs overlap in the device.
+ *  2. sync: fdatasyncs its round's tx log and value log in parallel (a
+ *     pool of sync threads, on duplicated descriptors, so that the next
+ *     round's writer never waits for them); at most one round every
+ *     ST_DERIVED_SYNC_MS also syncs the derived files, the hash tree and
+ *     the commit index as written so far (recovery rebuilds what of them
+ *     is missing from the tx log). Several rounds can be syncing at once:
+ *     their fdatasyncs overlap in the device.
  *  3. publish: rounds are published strictly in id order, each after its
  *     own sync succeeded: its commit index records are written (without
- *     their own fdatasync: the next round's sync, or close, makes them
+ *     their own fdatasync: a later round's sync, or close, makes them
  *     durable; see recovery.c for why that is safe), the committed state
  *     moves, and its committers are woken (each sleeps on its own
  *     condition variable).
@@ -52,6 +54,7 @@
 
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PMAP_SOFT_CAP (1u << 20)
@@ -638,30 +641,42 @@ static int sync_parallel(seal_store *s, struct sjob *jobs, size_t n)
     return rc;
 }
 
-/* Makes a written round durable: fdatasync of the tx log, value log and hash
- * tree as written by the round (and everything before: one file, one
- * order), and of the commit index as written so far (the records of earlier
- * rounds: recovery reads the commit index up to its last valid record, so
- * keeping it close behind keeps reopen fast; it never needs its own wait).
- * Several rounds can be in here at once. */
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Makes a written round durable: fdatasync of the tx log and value log as
+ * written by the round (and everything before: one file, one order), in
+ * parallel. The derived files, the hash tree and the commit index (as
+ * written so far: the records of earlier rounds), are synced with it by at
+ * most one round every ST_DERIVED_SYNC_MS: recovery recomputes whatever of
+ * them did not reach the disk from the tx log (see recovery.c), so they
+ * only need to stay close behind for reopen to stay fast. Several rounds can
+ * be in here at once. */
 static int sync_round(seal_store *s, struct round *rd)
 {
     struct sjob jobs[4];
     size_t n = 0;
-    int cfd = -1;
-    segf *fs[3] = {s->txf, s->valf, s->ahtf};
+    int cfd = -1, rc = 0;
     if (s->o.durability != SEAL_DURABILITY_SYNC)
         return 0;
+    uint64_t now = mono_ns();
+    uint64_t last = atomic_load(&s->derived_synced_ns);
+    bool derived = now - last >= (uint64_t)ST_DERIVED_SYNC_MS * 1000000u &&
+                   atomic_compare_exchange_strong(&s->derived_synced_ns, &last, now);
+    segf *fs[3] = {s->valf, s->txf, s->ahtf}; /* the order of rd->fd */
     for (int i = 0; i < 3; i++) {
-        if (rd->fd[(i + 1) % 3] < 0) /* fd[] is value log, tx log, hash tree */
-            continue;
+        if (rd->fd[i] < 0 || (i == 2 && !derived))
+            continue; /* an unused hash tree descriptor is closed by round_free */
         jobs[n].f = fs[i];
-        jobs[n].fd = rd->fd[(i + 1) % 3];
-        rd->fd[(i + 1) % 3] = -1;
+        jobs[n].fd = rd->fd[i];
+        rd->fd[i] = -1;
         n++;
     }
-    int rc = segf_dup_fd(s->cixf, &cfd);
-    if (rc == 0 && cfd >= 0) {
+    if (derived && (rc = segf_dup_fd(s->cixf, &cfd)) == 0 && cfd >= 0) {
         jobs[n].f = s->cixf;
         jobs[n].fd = cfd;
         n++;

@@ -4,14 +4,16 @@
  * fdatasyncs them, and only then writes the commit index records of the
  * group (commit.c). So every commit index record that is on disk describes
  * a tx whose data is durable, and the last valid commit index record marks
- * the "durable point" D. The commit index records are not fdatasynced
- * before the commit returns: the next group's sync (or close) does it, so
- * after a power loss the commit index may lack the records of the last few
- * groups, all of them acknowledged. That is safe because their data is
- * durable and step 5 below finds and keeps every complete tx after D; and
- * it keeps reopen fast because at most ST_MAX_INFLIGHT + 1 groups can be
- * missing. Open trusts the commit index up to D (it does not rescan the
- * log: reopen time does not grow with the log) and checks only:
+ * the "durable point" D. The commit index and hash tree files are not
+ * fdatasynced before a commit returns: one group every ST_DERIVED_SYNC_MS
+ * (10 ms) does it, and close. So after a power loss they may lack the
+ * records and nodes of the last few groups, acknowledged ones included.
+ * That is safe because those txs' data is durable: step 3 recomputes missing
+ * hash tree nodes from the commit index, and step 5 finds and keeps every
+ * complete tx after D; and it keeps reopen fast because only about 10 ms
+ * of commits (plus the groups in flight) can be missing. Open trusts the
+ * commit index up to D (it does not rescan the log: reopen time does not
+ * grow with the log) and checks only:
  *
  *   1. tx D itself, completely (framing, Alh recomputed, values hashed);
  *   2. the tail after D: each further complete record is checked the same
@@ -243,8 +245,7 @@ static int recover_extent(seal_store *s, uint64_t *d)
     SEAL_LOGW("store",
               "%s: the tx log or value log ends before tx %llu that the commit index lists; "
               "txs %llu..%llu are incomplete and are dropped",
-              s->dir, (unsigned long long)*d, (unsigned long long)lo + 1,
-              (unsigned long long)*d);
+              s->dir, (unsigned long long)*d, (unsigned long long)lo + 1, (unsigned long long)*d);
     if ((rc = cix_truncate(s, lo)) != 0)
         return rc;
     *d = lo;
@@ -335,14 +336,12 @@ static int check_durable(seal_store *s, uint64_t d, uint64_t *vpos_out)
     if (rc == SEAL_ECORRUPT) {
         if (ck.bad_vloc || ck.bad_value || ck.torn) {
             seg_path(s->valf, ck.bad_vloc, path, sizeof(path));
-            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)",
-                        (unsigned long long)d, ck.why, path,
-                        (unsigned long long)log_loc_off(ck.bad_vloc));
+            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)", (unsigned long long)d,
+                        ck.why, path, (unsigned long long)log_loc_off(ck.bad_vloc));
         } else {
             seg_path(s->txf, c.txloc, path, sizeof(path));
-            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)",
-                        (unsigned long long)d, ck.why, path,
-                        (unsigned long long)log_loc_off(c.txloc));
+            rc = st_err(rc, "tx %llu (last durable tx): %s (%s offset %llu)", (unsigned long long)d,
+                        ck.why, path, (unsigned long long)log_loc_off(c.txloc));
         }
         goto out;
     }
@@ -506,7 +505,8 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
     uint64_t txend = segf_end(s->txf);
     if (st_loc_cmp(pos, txend) < 0) {
         seg_path(s->txf, pos, path, sizeof(path));
-        SEAL_LOGW("store", "cutting torn tail of the tx log at %s offset %llu (%s; end was "
+        SEAL_LOGW("store",
+                  "cutting torn tail of the tx log at %s offset %llu (%s; end was "
                   "segment %u offset %llu)",
                   path, (unsigned long long)log_loc_off(pos), torn ? torn : "garbage",
                   log_loc_seg(txend), (unsigned long long)log_loc_off(txend));
@@ -516,7 +516,8 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
     uint64_t vend = segf_end(s->valf);
     if (st_loc_cmp(vpos, vend) < 0) {
         seg_path(s->valf, vpos, path, sizeof(path));
-        SEAL_LOGW("store", "cutting torn tail of the value log at %s offset %llu (end was "
+        SEAL_LOGW("store",
+                  "cutting torn tail of the value log at %s offset %llu (end was "
                   "segment %u offset %llu)",
                   path, (unsigned long long)log_loc_off(vpos), log_loc_seg(vend),
                   (unsigned long long)log_loc_off(vend));

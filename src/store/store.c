@@ -348,8 +348,9 @@ int seal_close(seal_store *s)
             r4 = segf_sync(s->cixf);
         rc = r1 ? r1 : r2 ? r2 : r3 ? r3 : r4;
     } else if (!s->poisoned) {
-        /* the last commit index records are synced by the next commit or here */
-        rc = segf_sync(s->cixf);
+        /* the derived files are synced by some commits only (commit.c): all here */
+        int r1 = segf_sync(s->ahtf), r2 = segf_sync(s->cixf);
+        rc = r1 ? r1 : r2;
     }
     store_free(s);
     return rc;

@@ -99,8 +99,11 @@ struct sjob {
     bool done;
     struct sjob *next;
 };
-#define ST_MAX_INFLIGHT 4 /* groups written and not yet published */
+#define ST_MAX_INFLIGHT 3 /* groups written and not yet published */
 #define ST_POOL_THREADS (3 * ST_MAX_INFLIGHT)
+/* The hash tree and commit index are fdatasynced by at most one round per
+ * this many ms (they are derived from the tx log; see commit.c). */
+#define ST_DERIVED_SYNC_MS 10
 struct spool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
@@ -148,6 +151,7 @@ struct seal_store {
     uint8_t *recbuf;     /* leader scratch */
     size_t recbuf_cap;
     struct spool pool;
+    _Atomic uint64_t derived_synced_ns; /* when a round last synced the derived files */
 
     /* published state (state_mu) */
     pthread_mutex_t state_mu;

@@ -139,6 +139,10 @@ static void test_sync_failure(void)
     for (int t = 0; t < 5; t++)
         CHECK_OK(commit_n(s, t, 100, &h));
     for (int which = 1; which <= 4; which++) {
+        /* the hash tree and commit index are synced by one round per 10 ms:
+         * after a pause the next commit syncs all four files */
+        struct timespec pause = {0, 30000000};
+        nanosleep(&pause, NULL);
         segf_fail_sync(which); /* value log, tx log, hash tree, commit index */
         int rc = commit_n(s, 100 + which, 100, &h);
         segf_fail_sync(0);
