@@ -399,6 +399,29 @@ SEAL_API int seal_client_stream_set(seal_client *c, const seal_bytes *keys,
 SEAL_API int seal_client_stream_get(seal_client *c, const void *key, size_t key_len,
                                     const seal_read_opts *o, seal_kventry *out);
 
+/* streamScan / streamHistory: the same request and the same keys and values
+ * in the same order as seal_client_scan / seal_client_history, but each
+ * entry carries only key and value (the stream has no tx, metadata or
+ * revision). *out (seal_kventries_free, may be NULL when *n is 0) and *n are
+ * written only on success. SEAL_EPROTOCOL for a malformed stream. */
+SEAL_API int seal_client_stream_scan(seal_client *c, const seal_scan_req *r, seal_kventry **out,
+                                     size_t *n);
+SEAL_API int seal_client_stream_history(seal_client *c, const void *key, size_t key_len,
+                                        uint64_t offset, int32_t limit, int desc,
+                                        uint64_t since_tx, seal_kventry **out, size_t *n);
+/* streamZScan: as seal_client_zscan; each member carries set, key, score,
+ * at_tx and entry.key / entry.value (has_entry is 1; an empty value is what
+ * the server sends for a member without entry). *out: seal_zentries_free. */
+SEAL_API int seal_client_stream_zscan(seal_client *c, const seal_zscan_req *r, seal_zentry **out,
+                                      size_t *n);
+/* streamExecAll of SEAL_OP_KV and SEAL_OP_ZADD operations in one tx (no
+ * preconditions, no metadata: SEAL_EINVAL when an op has md; SEAL_OP_REF is
+ * refused with SEAL_EUNSUPPORTED, immudb's server does not implement it).
+ * |chunk_size| as for seal_client_stream_set. |out| (may be NULL): the tx
+ * header returned (not verified). */
+SEAL_API int seal_client_stream_exec_all(seal_client *c, const seal_op *ops, size_t nops,
+                                         size_t chunk_size, seal_txhdr *out);
+
 /* ------------------------------------------------------- verified calls */
 /* What a verified call proved. */
 typedef struct seal_verify_info {
@@ -441,6 +464,23 @@ SEAL_API int seal_client_verified_set_reference(seal_client *c, const void *key,
 SEAL_API int seal_client_verified_zadd(seal_client *c, const void *set, size_t set_len,
                                        double score, const void *key, size_t key_len,
                                        uint64_t at_tx, seal_txhdr *out, seal_verify_info *vi);
+
+/* streamVerifiableSet of one key and value (no metadata, no preconditions),
+ * sent as stream messages of |chunk_size| (0 = 64 KiB) so that large values
+ * pass; verified exactly as seal_client_verified_set (the same code). */
+SEAL_API int seal_client_stream_verified_set(seal_client *c, const void *key, size_t key_len,
+                                             const void *value, size_t value_len,
+                                             size_t chunk_size, seal_txhdr *out,
+                                             seal_verify_info *vi);
+/* streamVerifiableGet, verified exactly as seal_client_verified_get (the
+ * same code). The stream carries the entry without its metadata (as
+ * immudb's), so an entry with metadata (expiry, non-indexable) in a v1 tx
+ * fails with SEAL_EVERIFY, as with immudb's Go client; use
+ * seal_client_verified_get for those. |out| carries tx, key, value and the
+ * reference when the key was one. */
+SEAL_API int seal_client_stream_verified_get(seal_client *c, const void *key, size_t key_len,
+                                             const seal_read_opts *o, seal_kventry *out,
+                                             seal_verify_info *vi);
 
 /* Consistency of the server with the trusted state. */
 typedef struct seal_consistency {

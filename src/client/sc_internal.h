@@ -114,6 +114,14 @@ int sc_build_preconds(const seal_precond *pre, size_t npre, Immudb__Schema__Prec
 size_t sc_zkey(uint8_t *out, const void *set, size_t set_len, double score, const void *key,
                size_t key_len, uint64_t at_tx);
 
+/* Request messages shared by the unary calls and the streams (sc_kv.c);
+ * the messages point into the caller's buffers. */
+void sc_scan_req_pb(const seal_scan_req *q, Immudb__Schema__ScanRequest *r);
+void sc_history_req_pb(const void *key, size_t key_len, uint64_t offset, int32_t limit, int desc,
+                       uint64_t since_tx, Immudb__Schema__HistoryRequest *r);
+void sc_zscan_req_pb(const seal_zscan_req *q, Immudb__Schema__ZScanRequest *r,
+                     Immudb__Schema__Score *mins, Immudb__Schema__Score *maxs);
+
 /* ------------------------------------------------ shared verification */
 /* Obtains the answer of a VerifiableSet-like call proving from |since|;
  * the answer stays owned by the caller (through |arg|). */
