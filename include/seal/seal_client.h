@@ -340,6 +340,9 @@ SEAL_API int seal_client_scan(seal_client *c, const seal_scan_req *r, seal_kvent
 /* Count of keys under |prefix| (servers may answer UNIMPLEMENTED). */
 SEAL_API int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len,
                                uint64_t *out);
+/* CountAll: the number of keys of the current database (what Count gives
+ * without a prefix; servers may answer UNIMPLEMENTED: SEAL_EUNSUPPORTED). */
+SEAL_API int seal_client_count_all(seal_client *c, uint64_t *out);
 /* History of a key. |limit| 0 = server default. *out (seal_kventries_free,
  * may be NULL when *n is 0); SEAL_ENOTFOUND when the key has no version. */
 SEAL_API int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_t offset,
@@ -563,6 +566,12 @@ SEAL_API int seal_client_delete_database(seal_client *c, const char *name);
 /* UpdateDatabaseV2; |out| (may be NULL): the settings answered. */
 SEAL_API int seal_client_update_database(seal_client *c, const char *name,
                                          const seal_db_settings *s, seal_db_settings *out);
+/* DatabaseHealth of the current database. */
+typedef struct seal_db_health {
+    uint32_t pending_requests;         /* calls in progress on it, not counting this one */
+    int64_t last_request_completed_at; /* when the last call on it ended (Unix ms; 0 none) */
+} seal_db_health;
+SEAL_API int seal_client_database_health(seal_client *c, seal_db_health *out);
 /* GetDatabaseSettingsV2 of the current database; |name| (may be NULL) gets
  * its name (seal_free). */
 SEAL_API int seal_client_database_settings(seal_client *c, char **name, seal_db_settings *out);

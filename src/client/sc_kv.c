@@ -381,6 +381,21 @@ int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len, uin
     return 0;
 }
 
+int seal_client_count_all(seal_client *c, uint64_t *out)
+{
+    sc_begin(c);
+    if (!out)
+        return sc_fail(c, SEAL_EINVAL, "count all: no output");
+    Immudb__Schema__EntryCount *m = NULL;
+    int rc = sc_call(c, "CountAll", NULL, &immudb__schema__entry_count__descriptor,
+                     (ProtobufCMessage **)&m, NULL);
+    if (rc)
+        return rc;
+    *out = m->count;
+    sc_msg_free(m);
+    return 0;
+}
+
 void sc_history_req_pb(const void *key, size_t key_len, uint64_t offset, int32_t limit, int desc,
                        uint64_t since_tx, Immudb__Schema__HistoryRequest *r)
 {
