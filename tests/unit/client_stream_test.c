@@ -3,7 +3,7 @@
  * port, through tests/unit/srvkv_harness.h), for tx header versions 0 and 1:
  * streamVerifiableSet / streamVerifiableGet with a 12 MiB value, verified
  * and moving the trusted state to the server's own state, mixed with the
- * unary verified calls; streamScan, streamZScan, streamHistory and
+ * unary verified calls, with and without server signatures; streamScan, streamZScan, streamHistory and
  * streamExecAll give what Scan, ZScan, History and ExecAll give on the same
  * data; CountAll and DatabaseHealth. */
 #include "srvkv_harness.h"
@@ -13,12 +13,18 @@
 /* A client logged in on the harness server's database. */
 static seal_client *cli(kvh *h, const char *state)
 {
+    char pubf[700] = "";
+    if (h->pub) { /* the server signs: require and check its signatures */
+        snprintf(pubf, sizeof(pubf), "%s.pub.pem", h->dir);
+        CHECK_OK(cry_key_save_public_file(h->pub, pubf));
+    }
     seal_client_opts o;
     seal_client_opts_default(&o);
     o.host = "127.0.0.1";
     o.port = h->port;
     o.timeout_ms = 30000;
     o.state_dir = t_path(state);
+    o.server_pubkey_file = pubf[0] ? pubf : NULL;
     seal_client *c = NULL;
     CHECK_OK(seal_client_connect(&o, &c));
     if (!c)
@@ -40,12 +46,12 @@ static void check_trusted(kvh *h, seal_client *c)
     CHECK_MEM(ts.tx_hash, alh, 32);
 }
 
-static void run_verified(int version)
+static void run_verified(int version, bool sign)
 {
     kvh h;
-    kvh_start(&h, version, false);
+    kvh_start(&h, version, sign);
     char sd[32];
-    snprintf(sd, sizeof(sd), "cs-state-v%d", version);
+    snprintf(sd, sizeof(sd), "cs-state-v%d%s", version, sign ? "s" : "");
     seal_client *c = cli(&h, sd);
     seal_txhdr hd;
     seal_verify_info vi;
@@ -82,7 +88,8 @@ static void run_verified(int version)
     CHECK_INT(vi.source_tx, 6);
     CHECK_INT(vi.target_tx, 6);
     seal_kventry_clear(&e);
-    fprintf(stderr, "v%d: 12 MiB streamVerifiableSet + streamVerifiableGet: %.3f s\n", version,
+    fprintf(stderr, "v%d%s: 12 MiB streamVerifiableSet + streamVerifiableGet: %.3f s\n", version,
+            sign ? " signed" : "",
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
     /* the unary call proves the same entry from the state the stream saved */
@@ -122,6 +129,11 @@ static void run_verified(int version)
     CHECK_INT(hd.id, 10);
     check_trusted(&h, c);
 
+    /* the saved state carries the server's signature when it signs */
+    seal_dbstate ts;
+    CHECK_OK(seal_client_trusted_state(c, &ts));
+    CHECK_INT(ts.has_signature, sign ? 1 : 0);
+
     /* the server's refusals come through */
     CHECK_ERR(seal_client_stream_verified_get(c, "nope", 4, NULL, &e, &vi), SEAL_ENOTFOUND);
     CHECK(e.value == NULL);
@@ -134,12 +146,17 @@ static void run_verified(int version)
 
 static void test_verified_streams_v1(void)
 {
-    run_verified(1);
+    run_verified(1, false);
+}
+
+static void test_verified_streams_signed(void)
+{
+    run_verified(1, true);
 }
 
 static void test_verified_streams_v0(void)
 {
-    run_verified(0);
+    run_verified(0, false);
 }
 
 /* ------------------------------------------------------------ equivalence */
@@ -385,6 +402,7 @@ int main(void)
     t_init();
     RUN(test_verified_streams_v1);
     RUN(test_verified_streams_v0);
+    RUN(test_verified_streams_signed);
     RUN(test_equivalence_v1);
     RUN(test_equivalence_v0);
     return t_done();
