@@ -340,6 +340,9 @@ SEAL_API int seal_client_scan(seal_client *c, const seal_scan_req *r, seal_kvent
 /* Count of keys under |prefix| (servers may answer UNIMPLEMENTED). */
 SEAL_API int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len,
                                uint64_t *out);
+/* CountAll: the number of keys of the current database (what Count gives
+ * without a prefix; servers may answer UNIMPLEMENTED: SEAL_EUNSUPPORTED). */
+SEAL_API int seal_client_count_all(seal_client *c, uint64_t *out);
 /* History of a key. |limit| 0 = server default. *out (seal_kventries_free,
  * may be NULL when *n is 0); SEAL_ENOTFOUND when the key has no version. */
 SEAL_API int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_t offset,
@@ -399,6 +402,29 @@ SEAL_API int seal_client_stream_set(seal_client *c, const seal_bytes *keys,
 SEAL_API int seal_client_stream_get(seal_client *c, const void *key, size_t key_len,
                                     const seal_read_opts *o, seal_kventry *out);
 
+/* streamScan / streamHistory: the same request and the same keys and values
+ * in the same order as seal_client_scan / seal_client_history, but each
+ * entry carries only key and value (the stream has no tx, metadata or
+ * revision). *out (seal_kventries_free, may be NULL when *n is 0) and *n are
+ * written only on success. SEAL_EPROTOCOL for a malformed stream. */
+SEAL_API int seal_client_stream_scan(seal_client *c, const seal_scan_req *r, seal_kventry **out,
+                                     size_t *n);
+SEAL_API int seal_client_stream_history(seal_client *c, const void *key, size_t key_len,
+                                        uint64_t offset, int32_t limit, int desc,
+                                        uint64_t since_tx, seal_kventry **out, size_t *n);
+/* streamZScan: as seal_client_zscan; each member carries set, key, score,
+ * at_tx and entry.key / entry.value (has_entry is 1; an empty value is what
+ * the server sends for a member without entry). *out: seal_zentries_free. */
+SEAL_API int seal_client_stream_zscan(seal_client *c, const seal_zscan_req *r, seal_zentry **out,
+                                      size_t *n);
+/* streamExecAll of SEAL_OP_KV and SEAL_OP_ZADD operations in one tx (no
+ * preconditions, no metadata: SEAL_EINVAL when an op has md; SEAL_OP_REF is
+ * refused with SEAL_EUNSUPPORTED, immudb's server does not implement it).
+ * |chunk_size| as for seal_client_stream_set. |out| (may be NULL): the tx
+ * header returned (not verified). */
+SEAL_API int seal_client_stream_exec_all(seal_client *c, const seal_op *ops, size_t nops,
+                                         size_t chunk_size, seal_txhdr *out);
+
 /* ------------------------------------------------------- verified calls */
 /* What a verified call proved. */
 typedef struct seal_verify_info {
@@ -441,6 +467,23 @@ SEAL_API int seal_client_verified_set_reference(seal_client *c, const void *key,
 SEAL_API int seal_client_verified_zadd(seal_client *c, const void *set, size_t set_len,
                                        double score, const void *key, size_t key_len,
                                        uint64_t at_tx, seal_txhdr *out, seal_verify_info *vi);
+
+/* streamVerifiableSet of one key and value (no metadata, no preconditions),
+ * sent as stream messages of |chunk_size| (0 = 64 KiB) so that large values
+ * pass; verified exactly as seal_client_verified_set (the same code). */
+SEAL_API int seal_client_stream_verified_set(seal_client *c, const void *key, size_t key_len,
+                                             const void *value, size_t value_len,
+                                             size_t chunk_size, seal_txhdr *out,
+                                             seal_verify_info *vi);
+/* streamVerifiableGet, verified exactly as seal_client_verified_get (the
+ * same code). The stream carries the entry without its metadata (as
+ * immudb's), so an entry with metadata (expiry, non-indexable) in a v1 tx
+ * fails with SEAL_EVERIFY, as with immudb's Go client; use
+ * seal_client_verified_get for those. |out| carries tx, key, value and the
+ * reference when the key was one. */
+SEAL_API int seal_client_stream_verified_get(seal_client *c, const void *key, size_t key_len,
+                                             const seal_read_opts *o, seal_kventry *out,
+                                             seal_verify_info *vi);
 
 /* Consistency of the server with the trusted state. */
 typedef struct seal_consistency {
@@ -523,6 +566,12 @@ SEAL_API int seal_client_delete_database(seal_client *c, const char *name);
 /* UpdateDatabaseV2; |out| (may be NULL): the settings answered. */
 SEAL_API int seal_client_update_database(seal_client *c, const char *name,
                                          const seal_db_settings *s, seal_db_settings *out);
+/* DatabaseHealth of the current database. */
+typedef struct seal_db_health {
+    uint32_t pending_requests;         /* calls in progress on it, not counting this one */
+    int64_t last_request_completed_at; /* when the last call on it ended (Unix ms; 0 none) */
+} seal_db_health;
+SEAL_API int seal_client_database_health(seal_client *c, seal_db_health *out);
 /* GetDatabaseSettingsV2 of the current database; |name| (may be NULL) gets
  * its name (seal_free). */
 SEAL_API int seal_client_database_settings(seal_client *c, char **name, seal_db_settings *out);

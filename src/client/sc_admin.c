@@ -203,6 +203,23 @@ int seal_client_update_database(seal_client *c, const char *name, const seal_db_
     return 0;
 }
 
+int seal_client_database_health(seal_client *c, seal_db_health *out)
+{
+    sc_begin(c);
+    if (!out)
+        return sc_fail(c, SEAL_EINVAL, "database health: no output");
+    Immudb__Schema__DatabaseHealthResponse *m = NULL;
+    int rc = sc_call(c, "DatabaseHealth", NULL,
+                     &immudb__schema__database_health_response__descriptor,
+                     (ProtobufCMessage **)&m, NULL);
+    if (rc)
+        return rc;
+    out->pending_requests = m->pendingrequests;
+    out->last_request_completed_at = m->lastrequestcompletedat;
+    sc_msg_free(m);
+    return 0;
+}
+
 int seal_client_database_settings(seal_client *c, char **name, seal_db_settings *out)
 {
     sc_begin(c);

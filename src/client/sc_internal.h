@@ -114,4 +114,32 @@ int sc_build_preconds(const seal_precond *pre, size_t npre, Immudb__Schema__Prec
 size_t sc_zkey(uint8_t *out, const void *set, size_t set_len, double score, const void *key,
                size_t key_len, uint64_t at_tx);
 
+/* Request messages shared by the unary calls and the streams (sc_kv.c);
+ * the messages point into the caller's buffers. */
+void sc_scan_req_pb(const seal_scan_req *q, Immudb__Schema__ScanRequest *r);
+void sc_history_req_pb(const void *key, size_t key_len, uint64_t offset, int32_t limit, int desc,
+                       uint64_t since_tx, Immudb__Schema__HistoryRequest *r);
+void sc_zscan_req_pb(const seal_zscan_req *q, Immudb__Schema__ZScanRequest *r,
+                     Immudb__Schema__Score *mins, Immudb__Schema__Score *maxs);
+
+/* ------------------------------------------------ shared verification */
+/* Obtains the answer of a VerifiableSet-like call proving from |since|;
+ * the answer stays owned by the caller (through |arg|). */
+typedef int (*sc_vset_fetch_fn)(seal_client *c, void *arg, uint64_t since,
+                                const Immudb__Schema__VerifiableTx **vt);
+/* VerifiedSet's verification of one key/value written (sc_verify.c), used by
+ * the unary call and by the stream: trusted-state session, |fetch|, metadata
+ * equal to |want_md|, entry inclusion, Eh, dual proof, signature, save. */
+int sc_verified_set_with(seal_client *c, const char *what, const void *key, size_t key_len,
+                         const void *value, size_t value_len, const uint8_t *want_md,
+                         size_t want_md_len, sc_vset_fetch_fn fetch, void *arg, seal_txhdr *out,
+                         seal_verify_info *vi);
+typedef int (*sc_vget_fetch_fn)(seal_client *c, void *arg, uint64_t since,
+                                const Immudb__Schema__VerifiableEntry **ve);
+/* VerifiedGet's verification (sc_verify.c), for the unary call and the
+ * stream. |at_tx| is the tx asked for (0 = latest). */
+int sc_verified_get_with(seal_client *c, const char *what, const void *key, size_t key_len,
+                         uint64_t at_tx, sc_vget_fetch_fn fetch, void *arg, seal_kventry *out,
+                         seal_verify_info *vi);
+
 #endif

@@ -340,23 +340,28 @@ done:
 }
 
 /* ----------------------------------------------------------- Scan, Count */
+void sc_scan_req_pb(const seal_scan_req *q, Immudb__Schema__ScanRequest *r)
+{
+    immudb__schema__scan_request__init(r);
+    r->seekkey = BIN(q->seek_key, q->seek_key ? q->seek_len : 0);
+    r->endkey = BIN(q->end_key, q->end_key ? q->end_len : 0);
+    r->prefix = BIN(q->prefix, q->prefix ? q->prefix_len : 0);
+    r->desc = q->desc != 0;
+    r->limit = q->limit;
+    r->offset = q->offset;
+    r->sincetx = q->since_tx;
+    r->nowait = q->no_wait != 0;
+    r->inclusiveseek = q->inclusive_seek != 0;
+    r->inclusiveend = q->inclusive_end != 0;
+}
+
 int seal_client_scan(seal_client *c, const seal_scan_req *q, seal_kventry **out, size_t *n)
 {
     sc_begin(c);
     if (!q)
         return sc_fail(c, SEAL_EINVAL, "scan: no request");
     Immudb__Schema__ScanRequest r;
-    immudb__schema__scan_request__init(&r);
-    r.seekkey = BIN(q->seek_key, q->seek_key ? q->seek_len : 0);
-    r.endkey = BIN(q->end_key, q->end_key ? q->end_len : 0);
-    r.prefix = BIN(q->prefix, q->prefix ? q->prefix_len : 0);
-    r.desc = q->desc != 0;
-    r.limit = q->limit;
-    r.offset = q->offset;
-    r.sincetx = q->since_tx;
-    r.nowait = q->no_wait != 0;
-    r.inclusiveseek = q->inclusive_seek != 0;
-    r.inclusiveend = q->inclusive_end != 0;
+    sc_scan_req_pb(q, &r);
     return entries_call(c, "Scan", &r.base, out, n);
 }
 
@@ -376,6 +381,32 @@ int seal_client_count(seal_client *c, const void *prefix, size_t prefix_len, uin
     return 0;
 }
 
+int seal_client_count_all(seal_client *c, uint64_t *out)
+{
+    sc_begin(c);
+    if (!out)
+        return sc_fail(c, SEAL_EINVAL, "count all: no output");
+    Immudb__Schema__EntryCount *m = NULL;
+    int rc = sc_call(c, "CountAll", NULL, &immudb__schema__entry_count__descriptor,
+                     (ProtobufCMessage **)&m, NULL);
+    if (rc)
+        return rc;
+    *out = m->count;
+    sc_msg_free(m);
+    return 0;
+}
+
+void sc_history_req_pb(const void *key, size_t key_len, uint64_t offset, int32_t limit, int desc,
+                       uint64_t since_tx, Immudb__Schema__HistoryRequest *r)
+{
+    immudb__schema__history_request__init(r);
+    r->key = BIN(key, key_len);
+    r->offset = offset;
+    r->limit = limit;
+    r->desc = desc != 0;
+    r->sincetx = since_tx;
+}
+
 int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_t offset,
                         int32_t limit, int desc, uint64_t since_tx, seal_kventry **out, size_t *n)
 {
@@ -383,12 +414,7 @@ int seal_client_history(seal_client *c, const void *key, size_t key_len, uint64_
     if (!key || !key_len)
         return sc_fail(c, SEAL_EINVAL, "history: empty key");
     Immudb__Schema__HistoryRequest r;
-    immudb__schema__history_request__init(&r);
-    r.key = BIN(key, key_len);
-    r.offset = offset;
-    r.limit = limit;
-    r.desc = desc != 0;
-    r.sincetx = since_tx;
+    sc_history_req_pb(key, key_len, offset, limit, desc, since_tx, &r);
     return entries_call(c, "History", &r.base, out, n);
 }
 
@@ -424,34 +450,40 @@ int seal_client_zadd(seal_client *c, const void *set, size_t set_len, double sco
     return hdr_answer(c, "ZAdd", &r.base, 1, out);
 }
 
+void sc_zscan_req_pb(const seal_zscan_req *q, Immudb__Schema__ZScanRequest *r,
+                     Immudb__Schema__Score *mins, Immudb__Schema__Score *maxs)
+{
+    immudb__schema__zscan_request__init(r);
+    immudb__schema__score__init(mins);
+    immudb__schema__score__init(maxs);
+    r->set = BIN(q->set, q->set_len);
+    r->seekkey = BIN(q->seek_key, q->seek_key ? q->seek_len : 0);
+    r->seekscore = q->seek_score;
+    r->seekattx = q->seek_at_tx;
+    r->inclusiveseek = q->inclusive_seek != 0;
+    r->limit = q->limit;
+    r->offset = q->offset;
+    r->desc = q->desc != 0;
+    if (q->has_min_score) {
+        mins->score = q->min_score;
+        r->minscore = mins;
+    }
+    if (q->has_max_score) {
+        maxs->score = q->max_score;
+        r->maxscore = maxs;
+    }
+    r->sincetx = q->since_tx;
+    r->nowait = q->no_wait != 0;
+}
+
 int seal_client_zscan(seal_client *c, const seal_zscan_req *q, seal_zentry **out, size_t *n)
 {
     sc_begin(c);
     if (!q || !q->set || !q->set_len)
         return sc_fail(c, SEAL_EINVAL, "zscan: no set");
     Immudb__Schema__ZScanRequest r;
-    immudb__schema__zscan_request__init(&r);
     Immudb__Schema__Score mins, maxs;
-    immudb__schema__score__init(&mins);
-    immudb__schema__score__init(&maxs);
-    r.set = BIN(q->set, q->set_len);
-    r.seekkey = BIN(q->seek_key, q->seek_key ? q->seek_len : 0);
-    r.seekscore = q->seek_score;
-    r.seekattx = q->seek_at_tx;
-    r.inclusiveseek = q->inclusive_seek != 0;
-    r.limit = q->limit;
-    r.offset = q->offset;
-    r.desc = q->desc != 0;
-    if (q->has_min_score) {
-        mins.score = q->min_score;
-        r.minscore = &mins;
-    }
-    if (q->has_max_score) {
-        maxs.score = q->max_score;
-        r.maxscore = &maxs;
-    }
-    r.sincetx = q->since_tx;
-    r.nowait = q->no_wait != 0;
+    sc_zscan_req_pb(q, &r, &mins, &maxs);
     Immudb__Schema__ZEntries *m = NULL;
     int rc = sc_call(c, "ZScan", &r.base, &immudb__schema__zentries__descriptor,
                      (ProtobufCMessage **)&m, NULL);

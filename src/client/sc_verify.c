@@ -491,6 +491,65 @@ static int kv_digest(void *arg, int version, const uint8_t *md, size_t md_len, m
                        k->key_len, k->val, k->val_len);
 }
 
+/* The verification of a VerifiableSet answer, shared by the unary call and
+ * streamVerifiableSet: opens the trusted-state session, lets |fetch| obtain
+ * the VerifiableTx proving from the trusted tx (the caller keeps ownership
+ * of it, through |arg|), checks that the entry's metadata is |want_md|, then
+ * verify_write. */
+int sc_verified_set_with(seal_client *c, const char *what, const void *key, size_t key_len,
+                         const void *value, size_t value_len, const uint8_t *want_md,
+                         size_t want_md_len, sc_vset_fetch_fn fetch, void *arg, seal_txhdr *out,
+                         seal_verify_info *vi)
+{
+    vsess v;
+    int rc = v_begin(c, &v, true);
+    if (rc)
+        return rc;
+    uint8_t *ekey = prefixed(0x00, key, key_len), *eval = prefixed(0x00, value, value_len);
+    const Immudb__Schema__VerifiableTx *vt = NULL;
+    if (!ekey || !eval) {
+        rc = SEAL_ENOMEM;
+        goto done;
+    }
+    if ((rc = fetch(c, arg, v.src.tx, &vt)) != 0)
+        goto done;
+    /* the server's metadata is what is hashed; it must also be what was asked */
+    if (vt->tx && vt->tx->n_entries == 1) {
+        uint8_t got[MT_MAX_KVMD_LEN];
+        size_t gl = sc_kvmd_bytes_pb(vt->tx->entries[0]->metadata, got);
+        if (gl != want_md_len || (gl && memcmp(got, want_md, gl) != 0)) {
+            rc = sc_fail(c, SEAL_EVERIFY,
+                         "%s: the entry's metadata differs from the metadata requested", what);
+            goto done;
+        }
+    }
+    kvspec ks = {ekey, key_len + 1, eval, value_len + 1, true};
+    rc = verify_write(c, &v, what, vt, ekey, key_len + 1, true, kv_digest, &ks, out, vi);
+done:
+    seal_free(ekey);
+    seal_free(eval);
+    v_end(&v);
+    return rc;
+}
+
+/* The unary VerifiableSet call of seal_client_verified_set. */
+typedef struct vset_unary {
+    Immudb__Schema__VerifiableSetRequest *r;
+    Immudb__Schema__VerifiableTx *vt;
+} vset_unary;
+
+static int vset_unary_fetch(seal_client *c, void *arg, uint64_t since,
+                            const Immudb__Schema__VerifiableTx **vt)
+{
+    vset_unary *u = arg;
+    u->r->provesincetx = since;
+    int rc = sc_call(c, "VerifiableSet", &u->r->base, &immudb__schema__verifiable_tx__descriptor,
+                     (ProtobufCMessage **)&u->vt, NULL);
+    if (rc == 0)
+        *vt = u->vt;
+    return rc;
+}
+
 int seal_client_verified_set(seal_client *c, const void *key, size_t key_len, const void *value,
                              size_t value_len, const seal_write_opts *o, seal_txhdr *out,
                              seal_verify_info *vi)
@@ -499,17 +558,8 @@ int seal_client_verified_set(seal_client *c, const void *key, size_t key_len, co
     if (!key || key_len == 0 || (value_len && !value))
         return sc_fail(c, SEAL_EINVAL, "verified set: empty key");
     const char *what = "verified set";
-    vsess v;
-    int rc = v_begin(c, &v, true);
-    if (rc)
-        return rc;
-    uint8_t *ekey = prefixed(0x00, key, key_len), *eval = prefixed(0x00, value, value_len);
-    Immudb__Schema__VerifiableTx *vt = NULL;
+    int rc = 0;
     void *pmem = NULL;
-    if (!ekey || !eval) {
-        rc = SEAL_ENOMEM;
-        goto done;
-    }
     Immudb__Schema__KeyValue kv;
     immudb__schema__key_value__init(&kv);
     Immudb__Schema__KeyValue *kvs[1] = {&kv};
@@ -528,10 +578,8 @@ int seal_client_verified_set(seal_client *c, const void *key, size_t key_len, co
     uint8_t want_md[MT_MAX_KVMD_LEN];
     size_t want_md_len = 0;
     if (o && o->md) {
-        if (o->md->deleted) {
-            rc = sc_fail(c, SEAL_EINVAL, "%s: a set cannot carry the deleted attribute", what);
-            goto done;
-        }
+        if (o->md->deleted)
+            return sc_fail(c, SEAL_EINVAL, "%s: a set cannot carry the deleted attribute", what);
         md.nonindexable = o->md->non_indexable != 0;
         if (o->md->has_expires) {
             exp.expiresat = o->md->expires_at;
@@ -545,32 +593,15 @@ int seal_client_verified_set(seal_client *c, const void *key, size_t key_len, co
     if (o) {
         sr.nowait = o->no_wait != 0;
         if (o->npre && (rc = sc_build_preconds(o->pre, o->npre, &sr.preconditions, &pmem)) != 0)
-            goto done;
+            return rc;
         sr.n_preconditions = o->npre;
     }
     r.setrequest = &sr;
-    r.provesincetx = v.src.tx;
-    if ((rc = sc_call(c, "VerifiableSet", &r.base, &immudb__schema__verifiable_tx__descriptor,
-                      (ProtobufCMessage **)&vt, NULL)) != 0)
-        goto done;
-    /* the server's metadata is what is hashed; it must also be what was asked */
-    if (vt->tx && vt->tx->n_entries == 1) {
-        uint8_t got[MT_MAX_KVMD_LEN];
-        size_t gl = sc_kvmd_bytes_pb(vt->tx->entries[0]->metadata, got);
-        if (gl != want_md_len || memcmp(got, want_md, gl) != 0) {
-            rc = sc_fail(c, SEAL_EVERIFY,
-                         "%s: the entry's metadata differs from the metadata requested", what);
-            goto done;
-        }
-    }
-    kvspec ks = {ekey, key_len + 1, eval, value_len + 1, true};
-    rc = verify_write(c, &v, what, vt, ekey, key_len + 1, true, kv_digest, &ks, out, vi);
-done:
-    sc_msg_free(vt);
+    vset_unary u = {&r, NULL};
+    rc = sc_verified_set_with(c, what, key, key_len, value, value_len, want_md, want_md_len,
+                              vset_unary_fetch, &u, out, vi);
+    sc_msg_free(u.vt);
     seal_free(pmem);
-    seal_free(ekey);
-    seal_free(eval);
-    v_end(&v);
     return rc;
 }
 
@@ -705,18 +736,21 @@ done:
 }
 
 /* ------------------------------------------------------------ VerifiedGet */
-int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
-                             const seal_read_opts *o, seal_kventry *out, seal_verify_info *vi)
+/* The verification of a VerifiableGet answer, shared by the unary call and
+ * streamVerifiableGet: opens the trusted-state session, lets |fetch| obtain
+ * the VerifiableEntry proving from the trusted tx (owned by the caller
+ * through |arg|), checks the entry digest, its inclusion, the dual proof and
+ * the signature, then saves the state and fills |out|. |at_tx| is the tx
+ * asked for (0: the latest). */
+int sc_verified_get_with(seal_client *c, const char *what, const void *key, size_t key_len,
+                         uint64_t at_tx, sc_vget_fetch_fn fetch, void *arg, seal_kventry *out,
+                         seal_verify_info *vi)
 {
-    sc_begin(c);
-    if (!key || !key_len)
-        return sc_fail(c, SEAL_EINVAL, "verified get: empty key");
-    const char *what = "verified get";
     vsess v;
     int rc = v_begin(c, &v, true);
     if (rc)
         return rc;
-    Immudb__Schema__VerifiableEntry *ve = NULL;
+    const Immudb__Schema__VerifiableEntry *ve = NULL;
     uint8_t *ekey = prefixed(0x00, key, key_len), *eval = NULL;
     size_t evl = 0;
     seal_kventry res;
@@ -726,22 +760,7 @@ int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
         rc = SEAL_ENOMEM;
         goto done;
     }
-    Immudb__Schema__KeyRequest kr;
-    immudb__schema__key_request__init(&kr);
-    Immudb__Schema__VerifiableGetRequest r;
-    immudb__schema__verifiable_get_request__init(&r);
-    kr.key.data = (uint8_t *)(uintptr_t)key;
-    kr.key.len = key_len;
-    if (o) {
-        kr.attx = o->at_tx;
-        kr.sincetx = o->since_tx;
-        kr.nowait = o->no_wait != 0;
-        kr.atrevision = o->at_revision;
-    }
-    r.keyrequest = &kr;
-    r.provesincetx = v.src.tx;
-    if ((rc = sc_call(c, "VerifiableGet", &r.base, &immudb__schema__verifiable_entry__descriptor,
-                      (ProtobufCMessage **)&ve, NULL)) != 0)
+    if ((rc = fetch(c, arg, v.src.tx, &ve)) != 0)
         goto done;
     const Immudb__Schema__VerifiableTx *vt = ve->verifiabletx;
     if (!ve->entry || !vt || !vt->tx || !vt->tx->header || !vt->dualproof ||
@@ -758,7 +777,7 @@ int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
         rc = sc_fail(c, SEAL_EVERIFY, "%s: unsupported tx header version %d", what, version);
         goto done;
     }
-    uint64_t vtx = kr.attx;
+    uint64_t vtx = at_tx;
     uint8_t md[MT_MAX_KVMD_LEN];
     size_t ml;
     if (!e->referencedby) {
@@ -850,10 +869,54 @@ int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
     memset(&res, 0, sizeof(res));
 done:
     seal_kventry_clear(&res);
-    sc_msg_free(ve);
     seal_free(ekey);
     seal_free(eval);
     v_end(&v);
+    return rc;
+}
+
+/* The unary VerifiableGet call of seal_client_verified_get. */
+typedef struct vget_unary {
+    Immudb__Schema__VerifiableGetRequest *r;
+    Immudb__Schema__VerifiableEntry *ve;
+} vget_unary;
+
+static int vget_unary_fetch(seal_client *c, void *arg, uint64_t since,
+                            const Immudb__Schema__VerifiableEntry **ve)
+{
+    vget_unary *u = arg;
+    u->r->provesincetx = since;
+    int rc = sc_call(c, "VerifiableGet", &u->r->base,
+                     &immudb__schema__verifiable_entry__descriptor, (ProtobufCMessage **)&u->ve,
+                     NULL);
+    if (rc == 0)
+        *ve = u->ve;
+    return rc;
+}
+
+int seal_client_verified_get(seal_client *c, const void *key, size_t key_len,
+                             const seal_read_opts *o, seal_kventry *out, seal_verify_info *vi)
+{
+    sc_begin(c);
+    if (!key || !key_len)
+        return sc_fail(c, SEAL_EINVAL, "verified get: empty key");
+    Immudb__Schema__KeyRequest kr;
+    immudb__schema__key_request__init(&kr);
+    Immudb__Schema__VerifiableGetRequest r;
+    immudb__schema__verifiable_get_request__init(&r);
+    kr.key.data = (uint8_t *)(uintptr_t)key;
+    kr.key.len = key_len;
+    if (o) {
+        kr.attx = o->at_tx;
+        kr.sincetx = o->since_tx;
+        kr.nowait = o->no_wait != 0;
+        kr.atrevision = o->at_revision;
+    }
+    r.keyrequest = &kr;
+    vget_unary u = {&r, NULL};
+    int rc = sc_verified_get_with(c, "verified get", key, key_len, kr.attx, vget_unary_fetch, &u,
+                                  out, vi);
+    sc_msg_free(u.ve);
     return rc;
 }
 

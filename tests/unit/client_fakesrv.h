@@ -789,7 +789,12 @@ static int h_get(gs_call *c, const ProtobufCMessage *req, void *ud)
     return rc;
 }
 
-static int h_vget(gs_call *c, const ProtobufCMessage *req, void *ud)
+static int fk_send_msg(gs_call *c, const uint8_t *p, size_t n);
+static int fk_send_pb(gs_call *c, const ProtobufCMessage *m);
+
+/* VerifiableGet, or streamVerifiableGet (|stream|: Entry{tx, key,
+ * referencedBy}, VerifiableTx, InclusionProof, value as stream messages). */
+static int fk_vget(gs_call *c, const ProtobufCMessage *req, void *ud, bool stream)
 {
     fk_server *f = ud;
     const Immudb__Schema__VerifiableGetRequest *vr = (const void *)req;
@@ -830,7 +835,22 @@ static int h_vget(gs_call *c, const ProtobufCMessage *req, void *ud)
         fk_tamper_vtx(f, ve->verifiabletx, false);
         if (atomic_load(&f->tamper) == FK_VALUE && ve->entry->value.len)
             ve->entry->value.data[0] ^= 0x01;
-        rc = gs_send(c, &ve->base);
+        if (!stream) {
+            rc = gs_send(c, &ve->base);
+        } else {
+            Immudb__Schema__Entry ev;
+            immudb__schema__entry__init(&ev);
+            ev.tx = ve->entry->tx;
+            ev.key = ve->entry->key;
+            ev.referencedby = ve->entry->referencedby;
+            rc = fk_send_pb(c, &ev.base);
+            if (rc == 0)
+                rc = fk_send_pb(c, &ve->verifiabletx->base);
+            if (rc == 0)
+                rc = fk_send_pb(c, &ve->inclusionproof->base);
+            if (rc == 0)
+                rc = fk_send_msg(c, ve->entry->value.data, ve->entry->value.len);
+        }
     } else {
         rc = fk_err(c, rc);
     }
@@ -838,6 +858,16 @@ static int h_vget(gs_call *c, const ProtobufCMessage *req, void *ud)
     seal_entry_clear(&ref);
     ar_free(&a);
     return rc;
+}
+
+static int h_vget(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    return fk_vget(c, req, ud, false);
+}
+
+static int h_stream_vget(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    return fk_vget(c, req, ud, true);
 }
 
 static int h_get_all(gs_call *c, const ProtobufCMessage *req, void *ud)
@@ -1079,6 +1109,90 @@ static int h_stream_get(gs_call *c, const ProtobufCMessage *req, void *ud)
     }
     seal_entry_clear(&e);
     seal_entry_clear(&ref);
+    return rc;
+}
+
+/* An encoded message as one stream message. */
+static int fk_send_pb(gs_call *c, const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b)
+        return SEAL_ENOMEM;
+    protobuf_c_message_pack(m, b);
+    int rc = fk_send_msg(c, b, n);
+    free(b);
+    return rc;
+}
+
+/* The concatenated chunk contents of a client stream (*all: free()). */
+static int fk_recv_all(gs_call *c, uint8_t **all, size_t *nall)
+{
+    uint8_t *b = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    for (;;) {
+        uint8_t *p;
+        size_t pn;
+        rc = gs_recv_raw(c, &p, &pn);
+        if (rc <= 0)
+            break;
+        Immudb__Schema__Chunk *ch = immudb__schema__chunk__unpack(NULL, pn, p);
+        seal_free(p);
+        if (!ch) {
+            rc = SEAL_EPROTOCOL;
+            break;
+        }
+        if (n + ch->content.len > cap) {
+            cap = (n + ch->content.len) * 2;
+            b = realloc(b, cap);
+        }
+        memcpy(b + n, ch->content.data, ch->content.len);
+        n += ch->content.len;
+        immudb__schema__chunk__free_unpacked(ch, NULL);
+    }
+    if (rc < 0) {
+        free(b);
+        return rc;
+    }
+    *all = b;
+    *nall = n;
+    return 0;
+}
+
+static int h_stream_vset(gs_call *c, const ProtobufCMessage *req, void *ud)
+{
+    (void)req;
+    uint8_t *all = NULL;
+    size_t n = 0, off = 0;
+    int rc = fk_recv_all(c, &all, &n);
+    if (rc)
+        return rc;
+    ProtobufCBinaryData m[3];
+    for (int i = 0; i < 3; i++) {
+        if (n - off < 8 || n - off - 8 < seal_get_u64(all + off)) {
+            free(all);
+            return gs_error(c, GW_UNKNOWN, "unexpected EOF");
+        }
+        m[i].len = seal_get_u64(all + off);
+        m[i].data = all + off + 8;
+        off += 8 + m[i].len;
+    }
+    Immudb__Schema__KeyValue kv;
+    immudb__schema__key_value__init(&kv);
+    kv.key = m[1];
+    kv.value = m[2];
+    Immudb__Schema__KeyValue *kvs[1] = {&kv};
+    Immudb__Schema__SetRequest sr;
+    immudb__schema__set_request__init(&sr);
+    sr.n_kvs = 1;
+    sr.kvs = kvs;
+    Immudb__Schema__VerifiableSetRequest vr;
+    immudb__schema__verifiable_set_request__init(&vr);
+    vr.setrequest = &sr;
+    vr.provesincetx = m[0].len == 8 ? seal_get_u64(m[0].data) : 0;
+    rc = h_vset(c, &vr.base, ud);
+    free(all);
     return rc;
 }
 
@@ -1730,6 +1844,8 @@ static void fk_start(fk_server *f, const char *name, int version, bool sign)
         {"TxScan", h_tx_scan},
         {"streamGet", h_stream_get},
         {"streamSet", h_stream_set},
+        {"streamVerifiableSet", h_stream_vset},
+        {"streamVerifiableGet", h_stream_vget},
         {"CurrentState", h_state},
         {"Login", h_login},
         {"Logout", h_logout},
