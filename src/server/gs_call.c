@@ -295,7 +295,11 @@ static int send_chunk(gs_call *c, gs_chunk *ch)
     }
     pthread_mutex_unlock(&c->mu);
     gs_chunk_free(ch);
-    if (kick)
+    /* A unary or client-streaming call's one message goes out with its
+     * trailers when the handler returns (gs_call_run notifies then): woken
+     * now, the I/O thread would send the message and the trailers in two
+     * writes, and the client would wake twice. A failure still notifies. */
+    if (kick && (rc != 0 || (c->m->kind != GS_UNARY && c->m->kind != GS_CLIENT_STREAM)))
         gs_server_notify(c);
     return rc;
 }

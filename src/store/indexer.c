@@ -13,8 +13,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +42,51 @@ static int remove_dir(const char *dir)
     if (rmdir(dir) != 0 && errno != ENOENT)
         rc = SEAL_EIO;
     return rc;
+}
+
+/* Wake-ups of index waiters. A waiter sleeps on a futex word, not on
+ * ix_progress: a broadcast on ix_progress makes every woken waiter take
+ * ix_mu again on its way out, and with a hundred Set calls waiting for the
+ * same batch they queue on that mutex one after the other. The word is a
+ * generation count shared by the stores of the process; whoever changes
+ * what a waiter waits for (indexed, ix_err, ix_stop, ix_rebuild) bumps it
+ * after the change and wakes the sleepers, who re-check their own store
+ * (a waiter of another store wakes for nothing, once per batch). A waiter
+ * reads the generation before it checks, so a change between its check and
+ * its sleep makes the sleep return at once. */
+static uint32_t ix_gen; /* __atomic builtins: the futex syscall needs a plain word */
+static _Atomic int ix_sleepers;
+
+static void ix_wake_all(void)
+{
+    __atomic_fetch_add(&ix_gen, 1, __ATOMIC_SEQ_CST);
+    if (atomic_load(&ix_sleepers) > 0)
+        (void)syscall(SYS_futex, &ix_gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Sleeps while the generation is |gen|, at most until |dl| (CLOCK_MONOTONIC)
+ * when |dl| is not NULL. Returns false when the deadline has passed. */
+static bool ix_sleep(uint32_t gen, const struct timespec *dl)
+{
+    struct timespec rel, *relp = NULL;
+    if (dl) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        rel.tv_sec = dl->tv_sec - now.tv_sec;
+        rel.tv_nsec = dl->tv_nsec - now.tv_nsec;
+        if (rel.tv_nsec < 0) {
+            rel.tv_sec--;
+            rel.tv_nsec += 1000000000L;
+        }
+        if (rel.tv_sec < 0)
+            return false;
+        relp = &rel;
+    }
+    atomic_fetch_add(&ix_sleepers, 1);
+    long r = syscall(SYS_futex, &ix_gen, FUTEX_WAIT_PRIVATE, gen, relp, NULL, 0);
+    int e = errno;
+    atomic_fetch_sub(&ix_sleepers, 1);
+    return !(r != 0 && e == ETIMEDOUT);
 }
 
 int st_index_open(seal_store *s, bool wipe)
@@ -192,6 +240,7 @@ static void *ix_main(void *arg)
             }
             s->ix_rebuild = false;
             pthread_cond_broadcast(&s->ix_progress);
+            ix_wake_all();
             continue;
         }
         uint64_t from = atomic_load(&s->indexed) + 1;
@@ -213,6 +262,7 @@ static void *ix_main(void *arg)
             atomic_store(&s->indexed, done);
         }
         pthread_cond_broadcast(&s->ix_progress);
+        ix_wake_all();
     }
     pthread_mutex_unlock(&s->ix_mu);
     return NULL;
@@ -235,6 +285,7 @@ void st_indexer_stop(seal_store *s)
     pthread_cond_broadcast(&s->ix_work);
     pthread_cond_broadcast(&s->ix_progress);
     pthread_mutex_unlock(&s->ix_mu);
+    ix_wake_all();
     pthread_join(s->ix_thread, NULL);
     s->ix_started = false;
 }
@@ -257,28 +308,28 @@ int st_index_wait(seal_store *s, uint64_t tx, uint32_t timeout_ms)
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_lock(&s->ix_mu);
-    while (s->ix_rebuild || atomic_load(&s->indexed) < tx) {
-        if (s->ix_err) {
+    for (;;) {
+        uint32_t gen = __atomic_load_n(&ix_gen, __ATOMIC_SEQ_CST);
+        pthread_mutex_lock(&s->ix_mu);
+        bool done = !s->ix_rebuild && atomic_load(&s->indexed) >= tx;
+        if (!done && s->ix_err)
             rc = st_err(s->ix_err, "the key index is not available (indexing failed: %s)",
                         seal_strerror(s->ix_err));
-            break;
-        }
-        if (s->ix_stop) {
+        else if (!done && s->ix_stop)
             rc = st_err(SEAL_ECLOSED, "store is closing");
+        pthread_mutex_unlock(&s->ix_mu);
+        if (done || rc)
             break;
-        }
-        if (timeout_ms == 0) {
-            pthread_cond_wait(&s->ix_progress, &s->ix_mu);
-        } else if (pthread_cond_timedwait(&s->ix_progress, &s->ix_mu, &dl) == ETIMEDOUT) {
-            if (atomic_load(&s->indexed) < tx)
+        if (!ix_sleep(gen, timeout_ms ? &dl : NULL)) {
+            pthread_mutex_lock(&s->ix_mu);
+            if (s->ix_rebuild || atomic_load(&s->indexed) < tx)
                 rc = st_err(SEAL_ETIMEOUT, "index is at tx %llu, waited %u ms for tx %llu",
                             (unsigned long long)atomic_load(&s->indexed), timeout_ms,
                             (unsigned long long)tx);
+            pthread_mutex_unlock(&s->ix_mu);
             break;
         }
     }
-    pthread_mutex_unlock(&s->ix_mu);
     return rc;
 }
 
@@ -324,6 +375,10 @@ int seal_index_wait(seal_store *s, uint64_t tx, uint32_t timeout_ms)
         return SEAL_EINVAL;
     if (tx > st_committed(s))
         return st_err(SEAL_EINVAL, "tx %llu is not committed", (unsigned long long)tx);
+    /* Already indexed: done, without the lock (a rebuild requested since
+     * then does not make the tx less indexed for this caller). */
+    if (atomic_load(&s->indexed) >= tx)
+        return 0;
     return st_index_wait(s, tx, timeout_ms);
 }
 
@@ -337,6 +392,7 @@ int seal_index_rebuild(seal_store *s, int wait)
     s->ix_rebuild = true;
     pthread_cond_broadcast(&s->ix_work);
     pthread_mutex_unlock(&s->ix_mu);
+    ix_wake_all();
     if (!wait)
         return 0;
     return st_index_wait(s, c, 0);
