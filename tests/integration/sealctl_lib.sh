@@ -149,6 +149,10 @@ ADMINPW='Adm1n-Test-pw!'
 sdb_start() {
     d=$1
     shift
+    # Empty the output here, in the parent: the child's redirection truncates
+    # it only once it runs, so a previous server's "serving on" line could
+    # otherwise be read (with its old port) before that.
+    : >"$T/sdb.out"
     "$B/sealdb" --dir "$d" --port 0 --address 127.0.0.1 --admin-password "$ADMINPW" \
         --log-level warn "$@" >"$T/sdb.out" 2>"$T/sdb.err" &
     SPID=$!

@@ -46,6 +46,7 @@ expect_fail() {
 # "serving on", sets SPID and SPORT.
 start() {
     log=$1; shift
+    : >"$log" # in the parent, so an old "serving on" line is never read
     "$SEALDB" "$@" >"$log" 2>&1 &
     SPID=$!
     PIDS="$PIDS $SPID"
