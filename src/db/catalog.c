@@ -199,7 +199,8 @@ static int settings_validate(const char *db, const double *v, const dbcat_update
         {v[DBS_IDX_FLUSH_THRESHOLD] <= 0, "invalid index option FlushThld"},
         {v[DBS_IDX_SYNC_THRESHOLD] <= 0, "invalid index option SyncThld"},
         {v[DBS_IDX_FLUSH_BUFFER_SIZE] <= 0, "invalid index option FlushBufferSize"},
-        {v[DBS_IDX_CLEANUP_PERCENTAGE] < 0 || v[DBS_IDX_CLEANUP_PERCENTAGE] > 100,
+        /* written so that NaN (a float on the wire) is refused too */
+        {!(v[DBS_IDX_CLEANUP_PERCENTAGE] >= 0 && v[DBS_IDX_CLEANUP_PERCENTAGE] <= 100),
          "invalid index option CleanupPercentage"},
         {v[DBS_IDX_MAX_ACTIVE_SNAPSHOTS] <= 0, "invalid index option MaxActiveSnapshots"},
         {v[DBS_IDX_MAX_NODE_SIZE] <= 0, "invalid index option MaxNodeSize"},

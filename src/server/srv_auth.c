@@ -311,7 +311,10 @@ static void go_time_string(int64_t ms, char *buf, size_t cap)
         sec -= 1;
     }
     struct tm tm;
-    gmtime_r(&sec, &tm);
+    if (gmtime_r(&sec, &tm) == NULL) {
+        snprintf(buf, cap, "%s", "1970-01-01 00:00:00 +0000 UTC");
+        return;
+    }
     char f[8] = "";
     if (frac) {
         snprintf(f, sizeof(f), ".%03d", frac);

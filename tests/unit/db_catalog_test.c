@@ -9,6 +9,7 @@
 
 #include "db/catalog.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -164,6 +165,11 @@ static void test_settings(void)
     DBCAT_SET(&bad, DBS_WRITE_TX_HEADER_VERSION, 2);
     CHECK_CAT_ERR(dbcat_create(c, "bad1", &bad, false, "a", &r), SEAL_EINVAL,
                   "illegal arguments: invalid options: invalid WriteTxHeaderVersion");
+    /* A float setting that arrives as NaN is refused, not stored. */
+    memset(&bad, 0, sizeof(bad));
+    DBCAT_SET(&bad, DBS_IDX_CLEANUP_PERCENTAGE, NAN);
+    CHECK_CAT_ERR(dbcat_create(c, "bad1", &bad, false, "a", &r), SEAL_EINVAL,
+                  "illegal arguments: invalid options: invalid index option CleanupPercentage");
     memset(&bad, 0, sizeof(bad));
     DBCAT_SET(&bad, DBS_REPLICA, 1);
     CHECK_ERR(dbcat_create(c, "bad1", &bad, false, "a", &r), SEAL_EUNSUPPORTED);
