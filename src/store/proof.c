@@ -282,10 +282,8 @@ int seal_entry_digest(int version, const void *key, size_t key_len, const seal_k
     if (!key || !hval || !out)
         return SEAL_EINVAL;
     if (md) {
-        mt_kvmd m = {.deleted = md->deleted != 0,
-                     .has_expires = md->has_expires != 0,
-                     .expires_at = (uint64_t)md->expires_at,
-                     .non_indexable = md->non_indexable != 0};
+        mt_kvmd m;
+        mt_kvmd_from_pub(&m, md);
         mdlen = mt_kvmd_bytes(&m, mdb);
     }
     return mt_entry_digest(out, version, mdb, mdlen, key, key_len, hval);

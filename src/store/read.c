@@ -80,7 +80,7 @@ static int fill_entry(seal_store *s, const uint8_t *key, size_t klen, const idx_
     e.key_len = klen;
     e.tx = v->tx;
     e.revision = v->rev;
-    st_kvmd_to_pub(&v->md, &e.md);
+    mt_kvmd_to_pub(&v->md, &e.md);
     memcpy(e.hval, v->hval, 32);
     e.vloc = v->voff;
     e.value_len = v->vlen;
@@ -318,7 +318,7 @@ int seal_tx_read(seal_store *s, uint64_t id, int with_values, seal_txinfo **out)
             goto out;
         }
         te->has_md = e->md_len > 0;
-        st_kvmd_to_pub(&md, &te->md);
+        mt_kvmd_to_pub(&md, &te->md);
         memcpy(te->md_bytes, e->md, e->md_len);
         te->md_len = e->md_len;
         memcpy(te->hval, e->hval, 32);

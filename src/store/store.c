@@ -374,14 +374,6 @@ int seal_store_info_get(seal_store *s, seal_store_info *out)
 }
 
 /* --------------------------------------------------------- conversions */
-void st_kvmd_to_pub(const mt_kvmd *m, seal_kvmd *out)
-{
-    out->deleted = m->deleted;
-    out->has_expires = m->has_expires;
-    out->expires_at = (int64_t)m->expires_at;
-    out->non_indexable = m->non_indexable;
-}
-
 void st_hdr_to_pub(const mt_txhdr *h, const mt_hash alh, seal_txhdr *out)
 {
     memset(out, 0, sizeof(*out));

@@ -211,7 +211,6 @@ int st_read_cix(seal_store *s, uint64_t id, cixrec *out);
 int st_read_tx(seal_store *s, uint64_t id, bool entries, txrec *r, uint8_t **buf);
 int st_read_value(seal_store *s, uint64_t vloc, uint32_t vlen, const mt_hash hval, uint8_t *out);
 uint64_t st_committed(seal_store *s);
-void st_kvmd_to_pub(const mt_kvmd *m, seal_kvmd *out);
 void st_hdr_to_pub(const mt_txhdr *h, const mt_hash alh, seal_txhdr *out);
 void st_hdr_from_pub(const seal_txhdr *in, mt_txhdr *h);
 bool st_expired(seal_store *s, const mt_kvmd *m);
