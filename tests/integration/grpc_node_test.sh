@@ -24,6 +24,7 @@ trap cleanup EXIT
 run_phase() {
     name=$1
     shift
+    : >"$TMP/out" # in the parent: a previous phase's PORT line must not be read
     if [ $# -gt 0 ]; then
         "$SERVER" 0 "$2" "$3" >"$TMP/out" 2>"$TMP/err" &
     else

@@ -100,6 +100,10 @@ fake_start() {
     mkdir -p "$FDIR"
     rm -f "$T/fk.in"
     mkfifo "$T/fk.in"
+    # Empty the output here, in the parent: the child truncates it only after
+    # its fifo is open, and a previous fake server's READY/PORT lines would
+    # otherwise be read first.
+    : >"$T/fk.out"
     TMPDIR=$FDIR "$B/tests/sealctl_fakesrv" "$@" <"$T/fk.in" >"$T/fk.out" 2>"$T/fk.err" &
     FPID=$!
     exec 7>"$T/fk.in"
