@@ -184,6 +184,16 @@ SEAL_API int seal_tx_require_not_modified_after(seal_tx *tx, const void *key, si
  * the key index has caught up with the log (later ones do not wait). */
 SEAL_API int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out);
 
+/* Commits |tx| as seal_tx_commit does, then waits until the key index has
+ * it (as seal_index_wait(s, id, 0) would), in a single sleep: cheaper than
+ * the two calls for a caller that reads its own writes (immudb's Set
+ * without noWait). Returns what seal_tx_commit returns. When it returns 0
+ * the tx is durable and *out is filled, and *index_rc (when not NULL) is 0
+ * once the index has the tx, or the error seal_index_wait would have
+ * returned (SEAL_ECLOSED, or the indexing failure); the tx stays committed
+ * either way. */
+SEAL_API int seal_tx_commit_indexed(seal_store *s, seal_tx *tx, seal_txhdr *out, int *index_rc);
+
 /* --------------------------------------------------------------- reads */
 /* One version of one key. Strings owned by the struct: seal_entry_clear. */
 typedef struct seal_entry {

@@ -317,8 +317,8 @@ static int kv_entries(seal_client *c, const char *what, const sbuf *b, seal_kven
     size_t n = 0, cap = 0, off = 0;
     int rc = 0;
     while (off < b->n) {
-        const uint8_t *p[2];
-        size_t l[2];
+        const uint8_t *p[2] = {0};
+        size_t l[2] = {0};
         if ((rc = take_msgs(c, what, b, &off, 2, p, l)) != 0)
             goto fail;
         if (n == cap) {
@@ -432,8 +432,8 @@ int seal_client_stream_zscan(seal_client *c, const seal_zscan_req *q, seal_zentr
     size_t n = 0, cap = 0, off = 0;
     int rc = server_stream(c, "streamZScan", what, &r.base, &b);
     while (rc == 0 && off < b.n) {
-        const uint8_t *p[5];
-        size_t l[5];
+        const uint8_t *p[5] = {0};
+        size_t l[5] = {0};
         if ((rc = take_msgs(c, what, &b, &off, 5, p, l)) != 0)
             break;
         if (l[2] != 8 || l[3] != 8) {
@@ -623,7 +623,7 @@ static int vget_stream_fetch(seal_client *c, void *arg, uint64_t since,
     int rc = server_stream(c, "streamVerifiableGet", what, &g->r->base, &g->b);
     if (rc)
         return rc;
-    const uint8_t *p[4];
+    const uint8_t *p[4] = {0};
     size_t l[4], off = 0;
     if ((rc = take_msgs(c, what, &g->b, &off, 4, p, l)) != 0)
         return rc;

@@ -56,7 +56,11 @@ static void set_error(const char *what)
         last = e;
     if (last)
         ERR_error_string_n(last, ossl, sizeof(ossl));
-    snprintf(g_last_error, sizeof(g_last_error), "%s%s%s", what, ossl[0] ? ": " : "", ossl);
+    /* A long message is cut; the result is used so that -O2/-O3 builds do
+     * not flag the possible truncation. */
+    if (snprintf(g_last_error, sizeof(g_last_error), "%s%s%s", what, ossl[0] ? ": " : "", ossl) >=
+        (int)sizeof(g_last_error))
+        g_last_error[sizeof(g_last_error) - 2] = '~';
     SEAL_LOGE("crypto", "FIPS start-up refused: %s", g_last_error);
 }
 

@@ -726,6 +726,15 @@ static int commit(sdb *db, seal_tx *tx, const sdb_precond *pre, size_t npre, sea
     return rc ? commit_err(rc, pre, npre) : 0;
 }
 
+/* Commits and waits for the index in one sleep (see seal_tx_commit_indexed).
+ * *index_rc: the index wait's outcome when the commit succeeded. */
+static int commit_indexed(sdb *db, seal_tx *tx, const sdb_precond *pre, size_t npre,
+                          seal_txhdr *hdr, int *index_rc)
+{
+    int rc = seal_tx_commit_indexed(db->st, tx, hdr, index_rc);
+    return rc ? commit_err(rc, pre, npre) : 0;
+}
+
 static int wait_indexed(sdb *db, bool no_wait, uint64_t id)
 {
     if (no_wait)
@@ -735,8 +744,10 @@ static int wait_indexed(sdb *db, bool no_wait, uint64_t id)
 }
 
 /* ---------------------------------------------------------------- Set */
+/* |index_rc| NULL: commit only; else commit and wait for the index, its
+ * outcome there. */
 static int set_locked(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
-                      seal_txhdr *hdr)
+                      seal_txhdr *hdr, int *index_rc)
 {
     int rc;
     seal_tx *tx = NULL;
@@ -776,7 +787,8 @@ static int set_locked(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *p
         goto out;
     if ((rc = check_counts(db, n, npre)) != 0)
         goto out;
-    rc = commit(db, tx, pre, npre, hdr);
+    rc = index_rc ? commit_indexed(db, tx, pre, npre, hdr, index_rc)
+                  : commit(db, tx, pre, npre, hdr);
 out:
     bset_free(&seen);
     seal_free(buf);
@@ -789,11 +801,12 @@ int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t
 {
     err_clear();
     seal_txhdr hdr;
+    int irc = 0;
     pthread_rwlock_rdlock(&db->wlock);
-    int rc = set_locked(db, kvs, n, pre, npre, &hdr);
+    int rc = set_locked(db, kvs, n, pre, npre, &hdr, no_wait ? NULL : &irc);
     pthread_rwlock_unlock(&db->wlock);
-    if (rc == 0)
-        rc = wait_indexed(db, no_wait, hdr.id);
+    if (rc == 0 && irc != 0)
+        rc = fail_lib(irc);
     if (rc == 0 && out)
         *out = hdr;
     return api_rc(rc);

@@ -965,7 +965,7 @@ static int new_password_check(const users_catalog *c, const char *pw, size_t len
 static int create_check(const users_catalog *c, const char *caller, const char *username,
                         uint32_t perm, const char *db, users_msg *m)
 {
-    const urec *me;
+    const urec *me = NULL;
     int rc = caller_rec(c, caller, &me, m);
     if (rc)
         return rc;
@@ -1031,7 +1031,7 @@ int users_create(users_catalog *c, const char *caller, const char *username, con
 static int chpw_check(const users_catalog *c, const char *caller, const char *target,
                       bool *need_old, char **stored, users_msg *m)
 {
-    const urec *me, *t;
+    const urec *me = NULL, *t = NULL;
     int rc = caller_rec(c, caller, &me, m);
     if (rc)
         return rc;
@@ -1127,7 +1127,7 @@ out:
 static int chperm_check(const users_catalog *c, const char *caller, const char *target, int action,
                         const char *db, uint32_t perm, users_msg *m)
 {
-    const urec *me, *t;
+    const urec *me = NULL, *t = NULL;
     int rc;
     if (str_empty(target))
         return fail(m, SEAL_EINVAL, USERS_GRPC_INVALID_ARGUMENT, "username can not be empty");
@@ -1203,7 +1203,7 @@ int users_change_permission(users_catalog *c, const char *caller, const char *ta
 static int active_check(const users_catalog *c, const char *caller, const char *target,
                         users_msg *m)
 {
-    const urec *me, *t;
+    const urec *me = NULL, *t = NULL;
     int rc;
     if (str_empty(target))
         return fail(m, SEAL_EINVAL, USERS_GRPC_UNKNOWN, "username can not be empty");
@@ -1301,7 +1301,7 @@ static bool pick_self(const urec *r, const void *arg)
 int users_list(users_catalog *c, const char *caller, const char *selected_db, users_user **out,
                size_t *n, users_msg *msg)
 {
-    const urec *me;
+    const urec *me = NULL;
     int rc;
     msg_clear(msg);
     if (!c || !out || !n)
@@ -1374,7 +1374,7 @@ int users_refresh(users_catalog *c, const char *name)
 int users_check_database(users_catalog *c, const char *username, const char *database,
                          users_msg *msg)
 {
-    const urec *me;
+    const urec *me = NULL;
     msg_clear(msg);
     if (!c)
         return SEAL_EINVAL;
@@ -1524,7 +1524,7 @@ bool users_method_allowed(uint32_t perm, const char *rpc)
 int users_authorize(users_catalog *c, const char *username, const char *database, const char *rpc,
                     users_msg *msg)
 {
-    const urec *me;
+    const urec *me = NULL;
     int rc;
     msg_clear(msg);
     const users_method *m = users_method_find(rpc);

@@ -28,6 +28,16 @@
  *     moves, and its committers are woken (each sleeps on its own
  *     condition variable).
  *
+ * A committer sleeps on a futex word of its own (creq.word): woken to take
+ * a turn (CW_CHECK) it takes mu again; woken because its tx is finished
+ * (CW_DONE) it returns without touching mu, so a published round's
+ * committers do not queue on the mutex the next leader needs. A committer
+ * that also waits for the key index (seal_tx_commit_indexed, what a server's
+ * Set does by default) is not woken by the publisher at all: its request
+ * goes on the store's index-wait queue and the indexer lets it go once the
+ * index has its tx: one sleep instead of two, and the wake-ups happen on the
+ * indexer thread, not under mu.
+ *
  * So a commit returns only after its tx and every earlier one are durable
  * (fdatasync of a file covers everything written to it before), and the
  * commit index on disk only ever lists txs whose data was durable before
@@ -52,7 +62,9 @@
  * SEAL_ESTATE too (their outcome is unknown until the reopen). */
 #include "store/store_int.h"
 
+#include <linux/futex.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -861,24 +873,62 @@ static int write_group(seal_store *s, struct creq *g, bool map_on, struct round 
     return 0;
 }
 
-/* Marks every request of |rd| done with |rc| (0 = committed). mu held. */
-static void round_finish(struct round *rd, int rc)
+void st_creq_wake(struct creq *r, uint32_t v)
 {
+    /* After CW_DONE the request may already be gone (its committer
+     * returned): only its address is used below, and FUTEX_WAKE does not
+     * read the word. A committer not (about to be) asleep needs no call. */
+    if (__atomic_exchange_n(&r->word, v, __ATOMIC_ACQ_REL) == CW_SLEEP)
+        (void)syscall(SYS_futex, &r->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void creq_sleep(struct creq *r)
+{
+    (void)syscall(SYS_futex, &r->word, FUTEX_WAIT_PRIVATE, CW_SLEEP, NULL, NULL, 0);
+}
+
+/* Marks every request of |rd| done with |rc| (0 = committed) and lets its
+ * committer go, or, for one that also waits for the key index, queues it
+ * for the indexer (or lets it go when the index is already there). mu
+ * held; the index-wait queue is appended to in id order because rounds are
+ * published in id order. */
+static void round_finish(seal_store *s, struct round *rd, int rc)
+{
+    bool ixq = false;
     for (struct creq *r = rd->reqs, *nx; r; r = nx) {
         nx = r->rnext;
         if (rc)
             r->rc = rc;
         r->done = true;
-        pthread_cond_signal(&r->cv);
+        if (!r->want_index || r->rc != 0) {
+            st_creq_wake(r, CW_DONE);
+            continue;
+        }
+        if (!ixq) {
+            pthread_mutex_lock(&s->ixq_mu);
+            ixq = true;
+        }
+        if (s->ixq_bypass || atomic_load(&s->indexed) >= r->hdr.id) {
+            st_creq_wake(r, CW_DONE);
+            continue;
+        }
+        r->ixnext = NULL;
+        if (s->ixq_tail)
+            s->ixq_tail->ixnext = r;
+        else
+            s->ixq_head = r;
+        s->ixq_tail = r;
     }
+    if (ixq)
+        pthread_mutex_unlock(&s->ixq_mu);
 }
 
 /* Wakes the committer at the head of the queue when it can write the next
- * group (each committer sleeps on its own condition: no herd). mu held. */
+ * group (each committer sleeps on its own word: no herd). mu held. */
 static void wake_writer(seal_store *s)
 {
     if (s->q_head && !s->leader && !s->stall && s->inflight < ST_MAX_INFLIGHT)
-        pthread_cond_signal(&s->q_head->cv);
+        st_creq_wake(s->q_head, CW_CHECK);
 }
 
 /* A round could not be published (its commit index records could not be
@@ -912,13 +962,13 @@ static void unwind(seal_store *s, struct round *rd, int rc)
         SEAL_LOGE("store", "%s: store refuses writes until it is reopened (rollback failed)",
                   s->dir);
     }
-    round_finish(rd, rc);
+    round_finish(s, rd, rc);
     round_free(rd);
     s->inflight--;
     while (s->rq_head) {
         struct round *x = s->rq_head;
         s->rq_head = x->next;
-        round_finish(x, rc);
+        round_finish(s, x, rc);
         round_free(x);
         s->inflight--;
     }
@@ -974,14 +1024,14 @@ static void publish_ready(seal_store *s)
         if (rc && rd->rc == 0 && !s->poisoned) {
             if (segf_sync_error(s->cixf)) {
                 s->poisoned = SEAL_ESTATE;
-                round_finish(rd, rc);
+                round_finish(s, rd, rc);
                 round_free(rd);
                 s->inflight--;
             } else {
                 unwind(s, rd, rc);
             }
         } else {
-            round_finish(rd, rc);
+            round_finish(s, rd, rc);
             round_free(rd);
             s->inflight--;
         }
@@ -1051,12 +1101,15 @@ out:
     return rc;
 }
 
-int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
+static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_index,
+                     int *index_rc)
 {
     int rc;
     struct creq req;
     bool pre = false;
     st_err_clear();
+    if (index_rc)
+        *index_rc = 0;
     if (!s || !tx || tx->s != s)
         return st_err(SEAL_EINVAL, "tx does not belong to this store");
     if (tx->committed)
@@ -1066,7 +1119,8 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
     if ((rc = check_dups(tx)) != 0)
         return rc;
     memset(&req, 0, sizeof(req));
-    pthread_cond_init(&req.cv, NULL);
+    req.word = CW_CHECK;
+    req.want_index = want_index;
     req.tx = tx;
     req.rc = 1; /* not processed */
     if ((rc = hash_tx(s, tx, &req)) != 0)
@@ -1095,13 +1149,21 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
     /* Each waiting thread, in turn: done -> return; a written round at the
      * head is durable -> publish it; nobody is writing and there is room in
      * the pipeline -> write the queue as a group, then sync that group. */
+    bool locked = true;
     while (!req.done) {
         if (s->rq_head && s->rq_head->synced && !s->publishing) {
             publish_ready(s);
             continue;
         }
         if (s->leader || s->stall || !s->q_head || s->inflight >= ST_MAX_INFLIGHT) {
-            pthread_cond_wait(&req.cv, &s->mu);
+            __atomic_store_n(&req.word, CW_SLEEP, __ATOMIC_RELAXED);
+            pthread_mutex_unlock(&s->mu);
+            creq_sleep(&req);
+            if (__atomic_load_n(&req.word, __ATOMIC_ACQUIRE) == CW_DONE) {
+                locked = false; /* finished: everything was written before */
+                break;
+            }
+            pthread_mutex_lock(&s->mu);
             continue;
         }
         s->leader = true;
@@ -1135,7 +1197,7 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
             nx = r->next;
             if (r->rc != 0) {
                 r->done = true;
-                pthread_cond_signal(&r->cv);
+                st_creq_wake(r, CW_DONE);
             }
         }
         if (rd) {
@@ -1158,8 +1220,27 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
             publish_ready(s);
         }
     }
-    pthread_mutex_unlock(&s->mu);
+    if (locked)
+        pthread_mutex_unlock(&s->mu);
     rc = req.rc;
+    if (rc == 0 && want_index) {
+        /* Queued for the indexer by round_finish (or already let go). */
+        uint32_t v;
+        while ((v = __atomic_load_n(&req.word, __ATOMIC_ACQUIRE)) != CW_DONE) {
+            if (v == CW_CHECK)
+                (void)__atomic_compare_exchange_n(&req.word, &v, CW_SLEEP, false,
+                                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+            else
+                creq_sleep(&req);
+        }
+        /* Let go because the index has the tx, or to find out why it cannot
+         * (indexing failed, closing): st_index_wait says which. */
+        int irc = atomic_load(&s->indexed) >= req.hdr.id ? 0 : st_index_wait(s, req.hdr.id, 0);
+        if (index_rc)
+            *index_rc = irc;
+    } else if (index_rc) {
+        *index_rc = 0;
+    }
     if (rc == 0) {
         tx->committed = true;
         if (out)
@@ -1179,6 +1260,15 @@ out:
     if (pre)
         pre_done(s);
     seal_free(req.hval);
-    pthread_cond_destroy(&req.cv);
     return rc;
+}
+
+int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
+{
+    return commit_tx(s, tx, out, false, NULL);
+}
+
+int seal_tx_commit_indexed(seal_store *s, seal_tx *tx, seal_txhdr *out, int *index_rc)
+{
+    return commit_tx(s, tx, out, true, index_rc);
 }

@@ -241,6 +241,10 @@ static void *ix_main(void *arg)
             s->ix_rebuild = false;
             pthread_cond_broadcast(&s->ix_progress);
             ix_wake_all();
+            bool bypass = s->ix_err != 0;
+            pthread_mutex_unlock(&s->ix_mu);
+            st_ixq_release(s, bypass);
+            pthread_mutex_lock(&s->ix_mu);
             continue;
         }
         uint64_t from = atomic_load(&s->indexed) + 1;
@@ -263,9 +267,37 @@ static void *ix_main(void *arg)
         }
         pthread_cond_broadcast(&s->ix_progress);
         ix_wake_all();
+        bool bypass = s->ix_err != 0 || s->ix_stop;
+        pthread_mutex_unlock(&s->ix_mu);
+        st_ixq_release(s, bypass);
+        pthread_mutex_lock(&s->ix_mu);
     }
     pthread_mutex_unlock(&s->ix_mu);
     return NULL;
+}
+
+void st_ixq_release(seal_store *s, bool bypass)
+{
+    uint64_t upto = atomic_load(&s->indexed);
+    struct creq *go = NULL, **tail = &go;
+    pthread_mutex_lock(&s->ixq_mu);
+    s->ixq_bypass = bypass;
+    while (s->ixq_head && (bypass || s->ixq_head->hdr.id <= upto)) {
+        struct creq *r = s->ixq_head;
+        s->ixq_head = r->ixnext;
+        r->ixnext = NULL;
+        *tail = r;
+        tail = &r->ixnext;
+    }
+    if (!s->ixq_head)
+        s->ixq_tail = NULL;
+    pthread_mutex_unlock(&s->ixq_mu);
+    /* Outside the lock: a committer let go may return at once, so the next
+     * one is read before each wake-up. */
+    for (struct creq *r = go, *nx; r; r = nx) {
+        nx = r->ixnext;
+        st_creq_wake(r, CW_DONE);
+    }
 }
 
 int st_indexer_start(seal_store *s)
@@ -288,6 +320,7 @@ void st_indexer_stop(seal_store *s)
     ix_wake_all();
     pthread_join(s->ix_thread, NULL);
     s->ix_started = false;
+    st_ixq_release(s, true); /* no more progress: queued committers find out */
 }
 
 void st_indexer_kick(seal_store *s)

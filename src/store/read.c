@@ -40,17 +40,28 @@ int seal_snap_begin(seal_store *s, uint64_t since_tx, int no_wait, uint32_t time
     if (since_tx > c)
         return st_err(SEAL_EINVAL, "since tx %llu is beyond the last committed tx %llu",
                       (unsigned long long)since_tx, (unsigned long long)c);
-    if (!no_wait && (rc = st_index_wait(s, since_tx ? since_tx : c, timeout_ms)) != 0)
-        return rc;
+    uint64_t want = since_tx ? since_tx : c;
     seal_snap *sn = seal_calloc(1, sizeof(*sn));
     if (!sn)
         return SEAL_ENOMEM;
     sn->s = s;
-    if ((rc = st_snap_begin_idx(s, &sn->is)) != 0) {
+    for (;;) {
+        if (!no_wait && (rc = st_index_wait(s, want, timeout_ms)) != 0)
+            break;
+        if ((rc = st_snap_begin_idx(s, &sn->is)) != 0)
+            break;
+        sn->tx = idx_snap_tx(sn->is);
+        if (no_wait || sn->tx >= want)
+            break;
+        /* The index was dropped for a rebuild between the wait and the
+         * snapshot: it no longer covers |want|; wait again. */
+        st_snap_end_idx(s, sn->is);
+        sn->is = NULL;
+    }
+    if (rc) {
         seal_free(sn);
         return rc;
     }
-    sn->tx = idx_snap_tx(sn->is);
     *out = sn;
     return 0;
 }

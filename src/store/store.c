@@ -264,6 +264,7 @@ static void store_free(seal_store *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->state_mu);
     pthread_mutex_destroy(&s->ix_mu);
+    pthread_mutex_destroy(&s->ixq_mu);
     pthread_cond_destroy(&s->ix_work);
     pthread_cond_destroy(&s->ix_progress);
     seal_free(s->recbuf);
@@ -287,6 +288,7 @@ int seal_open(const char *dir, const seal_options *o, seal_store **out)
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->state_mu, NULL);
     pthread_mutex_init(&s->ix_mu, NULL);
+    pthread_mutex_init(&s->ixq_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

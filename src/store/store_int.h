@@ -71,10 +71,19 @@ struct creq {
     mt_txhdr hdr; /* filled by the leader */
     mt_hash alh;
     size_t pre_fail;    /* index of the failed precondition */
-    struct creq *next;  /* in the queue and the group */
-    struct creq *rnext; /* in the round (written txs only) */
-    pthread_cond_t cv;  /* its committer waits on this (with mu) */
+    struct creq *next;   /* in the queue and the group */
+    struct creq *rnext;  /* in the round (written txs only) */
+    struct creq *ixnext; /* in the store's index-wait queue */
+    bool want_index;     /* its committer also waits for the key index */
+    uint32_t word;       /* its committer sleeps on this futex word (CW_*) */
 };
+/* Values of creq.word: the committer is (about to be) asleep; it should look
+ * again at the queue under mu; it is finished (whoever stores CW_DONE
+ * touches the request no more: the committer may return at once). */
+#define CW_SLEEP 0u
+#define CW_CHECK 1u
+#define CW_DONE 2u
+void st_creq_wake(struct creq *r, uint32_t v);
 
 /* Keys written by recent txs, for precondition checks (see commit.c). */
 struct pmap_ent {
@@ -173,6 +182,13 @@ struct seal_store {
     bool ix_rebuild; /* requested */
     int ix_err;
     int ix_readers; /* open idx snapshots */
+    /* committers waiting for the index to reach their tx (ixq_mu, a leaf
+     * lock), in id order; bypass = the indexer makes no progress by itself
+     * (error, stop): queued ones are let go to find out through
+     * st_index_wait */
+    pthread_mutex_t ixq_mu;
+    struct creq *ixq_head, *ixq_tail;
+    bool ixq_bypass;
     char *ix_dir;
 };
 
@@ -220,6 +236,9 @@ int st_indexer_start(seal_store *s);
 void st_indexer_stop(seal_store *s);
 void st_indexer_kick(seal_store *s);
 int st_index_open(seal_store *s, bool wipe);
+/* Lets go the queued index waiters the index now covers (all of them when
+ * |bypass|, which sticks until the next call). Indexer side. */
+void st_ixq_release(seal_store *s, bool bypass);
 /* Waits until indexed >= tx (timeout_ms 0 = forever). */
 int st_index_wait(seal_store *s, uint64_t tx, uint32_t timeout_ms);
 int st_snap_begin_idx(seal_store *s, idx_snap **out);
