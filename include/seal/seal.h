@@ -194,6 +194,28 @@ SEAL_API int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out);
  * either way. */
 SEAL_API int seal_tx_commit_indexed(seal_store *s, seal_tx *tx, seal_txhdr *out, int *index_rc);
 
+/* Asynchronous commit, for event loops that must not block. */
+#define SEAL_COMMIT_WAIT_INDEX 1u /* complete once the key index has the tx too */
+/* Called once per queued tx: |rc| and |index_rc| as seal_tx_commit_indexed
+ * returns them (index_rc is 0 without SEAL_COMMIT_WAIT_INDEX); |hdr| is the
+ * committed header when rc is 0 (NULL otherwise), valid during the call;
+ * seal_last_error() on the calling thread describes a failure. It runs on
+ * one of the store's threads, never inside seal_tx_commit_async: it must
+ * not block (no other commit, no wait) and must not close the store. */
+typedef void (*seal_commit_cb)(void *ud, int rc, const seal_txhdr *hdr, int index_rc);
+/* Queues |tx| for commit and returns at once: it hashes the tx's values on
+ * the calling thread and takes the commit mutex briefly, but never waits
+ * for I/O (store threads write, sync and publish the group). On 0, |cb| is
+ * called exactly once later, with |ud|; |tx| must stay alive and unchanged
+ * until then (the caller frees it, in cb or after). seal_close runs every
+ * pending callback before it returns. On failure cb is never called:
+ * SEAL_EINVAL (bad arguments, empty tx, unknown flag), SEAL_EDUPLICATE
+ * (same key twice), SEAL_EUNSUPPORTED (a tx with preconditions: commit it
+ * with seal_tx_commit), SEAL_ESTATE (already committed, or the store
+ * refuses writes after an fsync failure), SEAL_ECLOSED, SEAL_ENOMEM. */
+SEAL_API int seal_tx_commit_async(seal_store *s, seal_tx *tx, unsigned flags, seal_commit_cb cb,
+                                  void *ud);
+
 /* --------------------------------------------------------------- reads */
 /* One version of one key. Strings owned by the struct: seal_entry_clear. */
 typedef struct seal_entry {

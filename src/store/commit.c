@@ -887,6 +887,35 @@ static void creq_sleep(struct creq *r)
     (void)syscall(SYS_futex, &r->word, FUTEX_WAIT_PRIVATE, CW_SLEEP, NULL, NULL, 0);
 }
 
+/* A finished request: its committer is let go, or an asynchronous one goes
+ * on the list whose callbacks run once mu is released (unlock_mu). mu held. */
+static void finish_req(seal_store *s, struct creq *r)
+{
+    if (!r->async) {
+        st_creq_wake(r, CW_DONE);
+        return;
+    }
+    r->anext = NULL;
+    if (s->adone_tail)
+        s->adone_tail->anext = r;
+    else
+        s->adone_head = r;
+    s->adone_tail = r;
+}
+
+/* Releases mu, then runs the callbacks of the asynchronous requests that
+ * finished meanwhile (never under mu: a callback may take its own locks). */
+static void unlock_mu(seal_store *s)
+{
+    struct creq *l = s->adone_head;
+    s->adone_head = s->adone_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    for (struct creq *r = l, *nx; r; r = nx) {
+        nx = r->anext;
+        st_creq_finish_async(s, r, false);
+    }
+}
+
 /* Marks every request of |rd| done with |rc| (0 = committed) and lets its
  * committer go, or, for one that also waits for the key index, queues it
  * for the indexer (or lets it go when the index is already there). mu
@@ -901,7 +930,7 @@ static void round_finish(seal_store *s, struct round *rd, int rc)
             r->rc = rc;
         r->done = true;
         if (!r->want_index || r->rc != 0) {
-            st_creq_wake(r, CW_DONE);
+            finish_req(s, r);
             continue;
         }
         if (!ixq) {
@@ -909,7 +938,7 @@ static void round_finish(seal_store *s, struct round *rd, int rc)
             ixq = true;
         }
         if (s->ixq_bypass || atomic_load(&s->indexed) >= r->hdr.id) {
-            st_creq_wake(r, CW_DONE);
+            finish_req(s, r);
             continue;
         }
         r->ixnext = NULL;
@@ -927,8 +956,12 @@ static void round_finish(seal_store *s, struct round *rd, int rc)
  * group (each committer sleeps on its own word: no herd). mu held. */
 static void wake_writer(seal_store *s)
 {
-    if (s->q_head && !s->leader && !s->stall && s->inflight < ST_MAX_INFLIGHT)
-        st_creq_wake(s->q_head, CW_CHECK);
+    if (s->q_head && !s->leader && !s->stall && s->inflight < ST_MAX_INFLIGHT) {
+        if (s->q_head->async)
+            pthread_cond_signal(&s->drv_cv);
+        else
+            st_creq_wake(s->q_head, CW_CHECK);
+    }
 }
 
 /* A round could not be published (its commit index records could not be
@@ -1101,6 +1134,85 @@ out:
     return rc;
 }
 
+/* Writes the queued requests as one group, syncs it and publishes what is
+ * durable (the "leader" turn of the header comment). mu held on entry and
+ * on return; the caller checked that it may lead. */
+static void lead_group(seal_store *s)
+{
+    s->leader = true;
+    struct creq *g = s->q_head;
+    s->q_head = s->q_tail = NULL;
+    if (s->map_on && s->map.count > PMAP_SOFT_CAP && s->pre_inflight == 0) {
+        st_pmap_free(&s->map); /* the index is far behind: stop feeding the map */
+        s->map_on = false;
+        s->map_pruned = 0;
+    }
+    bool map_on = s->map_on;
+    s->groups_started++;
+    int poisoned = s->poisoned;
+    unlock_mu(s);
+    struct round *rd = NULL;
+    if (poisoned) {
+        for (struct creq *r = g; r; r = r->next)
+            r->rc = SEAL_ESTATE;
+    } else {
+        (void)write_group(s, g, map_on, &rd);
+    }
+    pthread_mutex_lock(&s->mu);
+    s->leader = false;
+    s->groups_done++;
+    if (s->map_base_pending && !map_on) {
+        s->map_base = s->w_id;
+        s->map_base_pending = false;
+    }
+    /* requests that are not in the round are finished now */
+    for (struct creq *r = g, *nx; r; r = nx) {
+        nx = r->next;
+        if (r->rc != 0) {
+            r->done = true;
+            finish_req(s, r);
+        }
+    }
+    if (rd) {
+        if (s->rq_tail)
+            s->rq_tail->next = rd;
+        else
+            s->rq_head = rd;
+        s->rq_tail = rd;
+        s->inflight++;
+    }
+    pthread_cond_broadcast(&s->cv); /* close, unwind, pre_prepare */
+    wake_writer(s);
+    if (rd) {
+        unlock_mu(s);
+        int src = sync_round(s, rd);
+        pthread_mutex_lock(&s->mu);
+        rd->rc = src;
+        rd->synced = true;
+        pthread_cond_broadcast(&s->cv); /* unwind waits for every round to be synced */
+        publish_ready(s);
+    }
+}
+
+/* The calling thread's error message for a commit of |r| that failed with
+ * |rc|. */
+static void commit_errmsg(const struct creq *r, int rc)
+{
+    if (rc == SEAL_EPRECONDITION) {
+        const struct tx_pre *p = &r->tx->pre[r->pre_fail];
+        st_err(rc, "precondition %zu failed: %s", r->pre_fail,
+               p->kind == PRE_EXISTS   ? "key must exist"
+               : p->kind == PRE_ABSENT ? "key must not exist"
+                                       : "key was modified after the given tx");
+    } else if (rc == SEAL_ESTATE) {
+        st_err(rc, "store refuses writes after an fsync failure; reopen it");
+    } else if (rc == SEAL_ECLOSED) {
+        st_err(rc, "store is closing");
+    } else {
+        st_err(rc, "commit failed: %s (nothing was written)", seal_strerror(rc));
+    }
+}
+
 static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_index,
                      int *index_rc)
 {
@@ -1157,7 +1269,7 @@ static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_inde
         }
         if (s->leader || s->stall || !s->q_head || s->inflight >= ST_MAX_INFLIGHT) {
             __atomic_store_n(&req.word, CW_SLEEP, __ATOMIC_RELAXED);
-            pthread_mutex_unlock(&s->mu);
+            unlock_mu(s);
             creq_sleep(&req);
             if (__atomic_load_n(&req.word, __ATOMIC_ACQUIRE) == CW_DONE) {
                 locked = false; /* finished: everything was written before */
@@ -1166,62 +1278,10 @@ static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_inde
             pthread_mutex_lock(&s->mu);
             continue;
         }
-        s->leader = true;
-        struct creq *g = s->q_head;
-        s->q_head = s->q_tail = NULL;
-        if (s->map_on && s->map.count > PMAP_SOFT_CAP && s->pre_inflight == 0) {
-            st_pmap_free(&s->map); /* the index is far behind: stop feeding the map */
-            s->map_on = false;
-            s->map_pruned = 0;
-        }
-        bool map_on = s->map_on;
-        s->groups_started++;
-        int poisoned = s->poisoned;
-        pthread_mutex_unlock(&s->mu);
-        struct round *rd = NULL;
-        if (poisoned) {
-            for (struct creq *r = g; r; r = r->next)
-                r->rc = SEAL_ESTATE;
-        } else {
-            (void)write_group(s, g, map_on, &rd);
-        }
-        pthread_mutex_lock(&s->mu);
-        s->leader = false;
-        s->groups_done++;
-        if (s->map_base_pending && !map_on) {
-            s->map_base = s->w_id;
-            s->map_base_pending = false;
-        }
-        /* requests that are not in the round are finished now */
-        for (struct creq *r = g, *nx; r; r = nx) {
-            nx = r->next;
-            if (r->rc != 0) {
-                r->done = true;
-                st_creq_wake(r, CW_DONE);
-            }
-        }
-        if (rd) {
-            if (s->rq_tail)
-                s->rq_tail->next = rd;
-            else
-                s->rq_head = rd;
-            s->rq_tail = rd;
-            s->inflight++;
-        }
-        pthread_cond_broadcast(&s->cv); /* close, unwind, pre_prepare */
-        wake_writer(s);
-        if (rd) {
-            pthread_mutex_unlock(&s->mu);
-            int src = sync_round(s, rd);
-            pthread_mutex_lock(&s->mu);
-            rd->rc = src;
-            rd->synced = true;
-            pthread_cond_broadcast(&s->cv); /* unwind waits for every round to be synced */
-            publish_ready(s);
-        }
+        lead_group(s);
     }
     if (locked)
-        pthread_mutex_unlock(&s->mu);
+        unlock_mu(s);
     rc = req.rc;
     if (rc == 0 && want_index) {
         /* Queued for the indexer by round_finish (or already let go). */
@@ -1245,16 +1305,8 @@ static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_inde
         tx->committed = true;
         if (out)
             st_hdr_to_pub(&req.hdr, req.alh, out);
-    } else if (rc == SEAL_EPRECONDITION) {
-        const struct tx_pre *p = &tx->pre[req.pre_fail];
-        st_err(rc, "precondition %zu failed: %s", req.pre_fail,
-               p->kind == PRE_EXISTS   ? "key must exist"
-               : p->kind == PRE_ABSENT ? "key must not exist"
-                                       : "key was modified after the given tx");
-    } else if (rc == SEAL_ESTATE) {
-        st_err(rc, "store refuses writes after an fsync failure; reopen it");
-    } else if (rc != SEAL_EPRECONDITION) {
-        st_err(rc, "commit failed: %s (nothing was written)", seal_strerror(rc));
+    } else {
+        commit_errmsg(&req, rc);
     }
 out:
     if (pre)
@@ -1271,4 +1323,147 @@ int seal_tx_commit(seal_store *s, seal_tx *tx, seal_txhdr *out)
 int seal_tx_commit_indexed(seal_store *s, seal_tx *tx, seal_txhdr *out, int *index_rc)
 {
     return commit_tx(s, tx, out, true, index_rc);
+}
+
+/* ------------------------------------------------------ asynchronous commits */
+
+/* Runs the callback of a finished asynchronous request and frees it. Called
+ * with no store lock held; |bypass|: let go by the indexer because indexing
+ * cannot go on (the index wait's error is reported). */
+void st_creq_finish_async(seal_store *s, struct creq *r, bool bypass)
+{
+    int rc = r->rc;
+    int irc = 0;
+    seal_txhdr h;
+    st_err_clear();
+    if (rc == 0) {
+        r->tx->committed = true;
+        st_hdr_to_pub(&r->hdr, r->alh, &h);
+        if (r->want_index && atomic_load(&s->indexed) < r->hdr.id) {
+            pthread_mutex_lock(&s->ix_mu);
+            irc = s->ix_err ? s->ix_err : SEAL_ECLOSED;
+            pthread_mutex_unlock(&s->ix_mu);
+            if (irc == SEAL_ECLOSED)
+                st_err(irc, "store is closing");
+            else
+                st_err(irc, "the key index is not available (indexing failed: %s)",
+                       seal_strerror(irc));
+        }
+    } else {
+        commit_errmsg(r, rc);
+    }
+    SEAL_UNUSED(bypass);
+    seal_commit_cb cb = r->cb;
+    void *ud = r->cb_ud;
+    seal_free(r->hval);
+    seal_free(r);
+    cb(ud, rc, rc == 0 ? &h : NULL, irc);
+}
+
+/* A driver: leads groups of queued requests (asynchronous ones have no
+ * thread of their own to do it), syncs and publishes them, and runs the
+ * callbacks of finished ones. Started with the first asynchronous commit. */
+static void *driver_main(void *arg)
+{
+    seal_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->rq_head && s->rq_head->synced && !s->publishing) {
+            publish_ready(s);
+            continue;
+        }
+        if (!s->leader && !s->stall && s->q_head && s->inflight < ST_MAX_INFLIGHT) {
+            lead_group(s);
+            continue;
+        }
+        if (s->adone_head) {
+            unlock_mu(s);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        if (s->drv_stop)
+            break;
+        pthread_cond_wait(&s->drv_cv, &s->mu);
+    }
+    unlock_mu(s);
+    return NULL;
+}
+
+/* mu held. */
+static int start_drivers(seal_store *s)
+{
+    while (s->ndrv < ST_MAX_INFLIGHT) {
+        if (pthread_create(&s->drv[s->ndrv], NULL, driver_main, s) != 0)
+            return s->ndrv ? 0 : st_err(SEAL_ENOMEM, "cannot start a commit thread");
+        s->ndrv++;
+    }
+    return 0;
+}
+
+void st_drivers_stop(seal_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->drv_stop = true;
+    pthread_cond_broadcast(&s->drv_cv);
+    int n = s->ndrv;
+    s->ndrv = 0;
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < n; i++)
+        pthread_join(s->drv[i], NULL);
+}
+
+int seal_tx_commit_async(seal_store *s, seal_tx *tx, unsigned flags, seal_commit_cb cb, void *ud)
+{
+    int rc;
+    st_err_clear();
+    if (!s || !tx || tx->s != s || !cb)
+        return st_err(SEAL_EINVAL, "tx does not belong to this store, or no callback");
+    if (flags & ~(unsigned)SEAL_COMMIT_WAIT_INDEX)
+        return st_err(SEAL_EINVAL, "unknown commit flags 0x%x", flags);
+    if (tx->committed)
+        return st_err(SEAL_ESTATE, "tx already committed");
+    if (tx->n == 0)
+        return st_err(SEAL_EINVAL, "a tx needs at least one entry");
+    if (tx->npre)
+        return st_err(SEAL_EUNSUPPORTED, "a tx with preconditions cannot be committed "
+                                         "asynchronously (use seal_tx_commit)");
+    if ((rc = check_dups(tx)) != 0)
+        return rc;
+    struct creq *r = seal_calloc(1, sizeof(*r));
+    if (!r)
+        return SEAL_ENOMEM;
+    r->async = true;
+    r->cb = cb;
+    r->cb_ud = ud;
+    r->want_index = (flags & SEAL_COMMIT_WAIT_INDEX) != 0;
+    r->tx = tx;
+    r->rc = 1; /* not processed */
+    r->word = CW_CHECK;
+    if ((rc = hash_tx(s, tx, r)) != 0) {
+        seal_free(r->hval);
+        seal_free(r);
+        return rc;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (s->closing || s->poisoned || s->drv_stop) {
+        rc = s->poisoned ? st_err(SEAL_ESTATE, "store refuses writes after an fsync failure; "
+                                               "reopen it")
+                         : st_err(SEAL_ECLOSED, "store is closing");
+    } else if (s->ndrv == 0) {
+        rc = start_drivers(s);
+    }
+    if (rc) {
+        pthread_mutex_unlock(&s->mu);
+        seal_free(r->hval);
+        seal_free(r);
+        return rc;
+    }
+    if (s->q_tail)
+        s->q_tail->next = r;
+    else
+        s->q_head = r;
+    s->q_tail = r;
+    wake_writer(s);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }

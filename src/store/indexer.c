@@ -296,7 +296,10 @@ void st_ixq_release(seal_store *s, bool bypass)
      * one is read before each wake-up. */
     for (struct creq *r = go, *nx; r; r = nx) {
         nx = r->ixnext;
-        st_creq_wake(r, CW_DONE);
+        if (r->async)
+            st_creq_finish_async(s, r, bypass);
+        else
+            st_creq_wake(r, CW_DONE);
     }
 }
 

@@ -262,6 +262,7 @@ static void store_free(seal_store *s)
     st_pmap_free(&s->map);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->drv_cv);
     pthread_mutex_destroy(&s->state_mu);
     pthread_mutex_destroy(&s->ix_mu);
     pthread_mutex_destroy(&s->ixq_mu);
@@ -286,6 +287,7 @@ int seal_open(const char *dir, const seal_options *o, seal_store **out)
     s->lock_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->drv_cv, NULL);
     pthread_mutex_init(&s->state_mu, NULL);
     pthread_mutex_init(&s->ix_mu, NULL);
     pthread_mutex_init(&s->ixq_mu, NULL);
@@ -340,6 +342,7 @@ int seal_close(seal_store *s)
     while (s->leader || s->q_head || s->rq_head)
         pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    st_drivers_stop(s); /* they ran the callbacks of what they finished */
     uint64_t c = st_committed(s);
     if (s->ix_started && c - atomic_load(&s->indexed) <= 100000)
         (void)st_index_wait(s, c, 10000);

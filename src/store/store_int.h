@@ -76,6 +76,12 @@ struct creq {
     struct creq *ixnext; /* in the store's index-wait queue */
     bool want_index;     /* its committer also waits for the key index */
     uint32_t word;       /* its committer sleeps on this futex word (CW_*) */
+    /* asynchronous (seal_tx_commit_async): no thread waits; heap-allocated,
+     * finished by running cb (st_creq_finish_async) */
+    bool async;
+    seal_commit_cb cb;
+    void *cb_ud;
+    struct creq *anext; /* in the store's finished list (adone) */
 };
 /* Values of creq.word: the committer is (about to be) asleep; it should look
  * again at the queue under mu; it is finished (whoever stores CW_DONE
@@ -84,6 +90,9 @@ struct creq {
 #define CW_CHECK 1u
 #define CW_DONE 2u
 void st_creq_wake(struct creq *r, uint32_t v);
+void st_creq_finish_async(seal_store *s, struct creq *r, bool bypass);
+/* Stops the commit drivers (after the queue drained, at close). */
+void st_drivers_stop(seal_store *s);
 
 /* Keys written by recent txs, for precondition checks (see commit.c). */
 struct pmap_ent {
@@ -160,6 +169,14 @@ struct seal_store {
     uint8_t *recbuf;     /* leader scratch */
     size_t recbuf_cap;
     struct spool pool;
+    /* finished asynchronous requests whose callbacks run at the next
+     * unlock_mu (mu) */
+    struct creq *adone_head, *adone_tail;
+    /* driver threads leading groups for asynchronous requests (mu) */
+    pthread_cond_t drv_cv;
+    pthread_t drv[ST_MAX_INFLIGHT];
+    int ndrv;
+    bool drv_stop;
     _Atomic uint64_t derived_synced_ns; /* when a round last synced the derived files */
 
     /* published state (state_mu) */
