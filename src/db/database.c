@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -129,7 +130,25 @@ struct sdb {
     const cry_key *signer;
     /* Shared by plain writes, exclusive for SetReference, ZAdd, ExecAll. */
     pthread_rwlock_t wlock;
+    /* Asynchronous Sets queued under the shared lock and not finished yet:
+     * an exclusive writer waits for them too (amu/acv). */
+    atomic_int async_pending;
+    pthread_mutex_t amu;
+    pthread_cond_t acv;
 };
+
+/* Takes wlock exclusively, and waits for the asynchronous Sets queued
+ * before (they left the lock when they were queued). */
+static void wlock_exclusive(sdb *db)
+{
+    pthread_rwlock_wrlock(&db->wlock);
+    if (atomic_load(&db->async_pending) > 0) {
+        pthread_mutex_lock(&db->amu);
+        while (atomic_load(&db->async_pending) > 0)
+            pthread_cond_wait(&db->acv, &db->amu);
+        pthread_mutex_unlock(&db->amu);
+    }
+}
 
 void sdb_options_default(sdb_options *o)
 {
@@ -165,6 +184,8 @@ int sdb_open(const char *dir, const char *name, const sdb_options *o, sdb **out)
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&db->wlock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    pthread_mutex_init(&db->amu, NULL);
+    pthread_cond_init(&db->acv, NULL);
     if ((rc = seal_open(dir, &db->so, &db->st)) != 0) {
         fail_lib(rc);
         goto err;
@@ -183,6 +204,8 @@ int sdb_open(const char *dir, const char *name, const sdb_options *o, sdb **out)
 err:
     seal_close(db->st);
     pthread_rwlock_destroy(&db->wlock);
+    pthread_mutex_destroy(&db->amu);
+    pthread_cond_destroy(&db->acv);
     seal_free(db->name);
     seal_free(db);
     return rc;
@@ -194,6 +217,8 @@ int sdb_close(sdb *db)
         return 0;
     int rc = seal_close(db->st);
     pthread_rwlock_destroy(&db->wlock);
+    pthread_mutex_destroy(&db->amu);
+    pthread_cond_destroy(&db->acv);
     seal_free(db->name);
     seal_free(db);
     return rc;
@@ -744,10 +769,9 @@ static int wait_indexed(sdb *db, bool no_wait, uint64_t id)
 }
 
 /* ---------------------------------------------------------------- Set */
-/* |index_rc| NULL: commit only; else commit and wait for the index, its
- * outcome there. */
-static int set_locked(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
-                      seal_txhdr *hdr, int *index_rc)
+/* Builds the tx of a Set into *out (seal_tx_free) after checking it. */
+static int build_set_tx(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
+                        seal_tx **out)
 {
     int rc;
     seal_tx *tx = NULL;
@@ -787,11 +811,25 @@ static int set_locked(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *p
         goto out;
     if ((rc = check_counts(db, n, npre)) != 0)
         goto out;
-    rc = index_rc ? commit_indexed(db, tx, pre, npre, hdr, index_rc)
-                  : commit(db, tx, pre, npre, hdr);
+    *out = tx;
+    tx = NULL;
 out:
     bset_free(&seen);
     seal_free(buf);
+    seal_tx_free(tx);
+    return rc;
+}
+
+/* |index_rc| NULL: commit only; else commit and wait for the index, its
+ * outcome there. */
+static int set_locked(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
+                      seal_txhdr *hdr, int *index_rc)
+{
+    seal_tx *tx = NULL;
+    int rc = build_set_tx(db, kvs, n, pre, npre, &tx);
+    if (rc == 0)
+        rc = index_rc ? commit_indexed(db, tx, pre, npre, hdr, index_rc)
+                      : commit(db, tx, pre, npre, hdr);
     seal_tx_free(tx);
     return rc;
 }
@@ -809,6 +847,76 @@ int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t
         rc = fail_lib(irc);
     if (rc == 0 && out)
         *out = hdr;
+    return api_rc(rc);
+}
+
+/* An asynchronous Set on its way (seal_tx_commit_async). */
+struct aset {
+    sdb *db;
+    seal_tx *tx;
+    sdb_set_cb cb;
+    void *ud;
+};
+
+static void async_leave(sdb *db)
+{
+    if (atomic_fetch_sub(&db->async_pending, 1) == 1) {
+        pthread_mutex_lock(&db->amu);
+        pthread_cond_broadcast(&db->acv);
+        pthread_mutex_unlock(&db->amu);
+    }
+}
+
+static void aset_done(void *ud, int rc, const seal_txhdr *hdr, int index_rc)
+{
+    struct aset *a = ud;
+    err_clear();
+    if (rc)
+        rc = commit_err(rc, NULL, 0);
+    else if (index_rc)
+        rc = fail_lib(index_rc);
+    sdb *db = a->db;
+    sdb_set_cb cb = a->cb;
+    void *cud = a->ud;
+    seal_tx_free(a->tx);
+    seal_free(a);
+    /* Before the callback: it may release the database. */
+    async_leave(db);
+    cb(cud, api_rc(rc), rc ? NULL : hdr);
+}
+
+int sdb_set_async(sdb *db, const sdb_kv *kvs, size_t n, bool no_wait, sdb_set_cb cb, void *ud)
+{
+    err_clear();
+    if (!cb)
+        return fail_ia();
+    /* An exclusive write (SetReference, ZAdd, ExecAll) holds the database:
+     * waiting for it would block the caller. */
+    if (pthread_rwlock_tryrdlock(&db->wlock) != 0)
+        return SEAL_EBUSY;
+    seal_tx *tx = NULL;
+    struct aset *a = NULL;
+    int rc = build_set_tx(db, kvs, n, NULL, 0, &tx);
+    if (rc == 0 && !(a = seal_calloc(1, sizeof(*a))))
+        rc = fail(SEAL_ENOMEM, SDB_GRPC_UNKNOWN, "out of memory");
+    if (rc == 0) {
+        a->db = db;
+        a->tx = tx;
+        a->cb = cb;
+        a->ud = ud;
+        /* Counted while the shared lock is held: an exclusive writer that
+         * gets the lock next waits for this Set to finish (wlock_exclusive). */
+        atomic_fetch_add(&db->async_pending, 1);
+        int crc = seal_tx_commit_async(db->st, tx, no_wait ? 0 : SEAL_COMMIT_WAIT_INDEX, aset_done, a);
+        if (crc) {
+            async_leave(db);
+            seal_free(a);
+            rc = commit_err(crc, NULL, 0);
+        }
+    }
+    pthread_rwlock_unlock(&db->wlock);
+    if (rc)
+        seal_tx_free(tx);
     return api_rc(rc);
 }
 
@@ -996,7 +1104,7 @@ int sdb_set_reference(sdb *db, const uint8_t *key, size_t key_len, const uint8_t
     if (!key_len || !ref_len || (at_tx == 0 && bound_ref) || (at_tx > 0 && !bound_ref))
         return fail_ia();
     seal_txhdr hdr;
-    pthread_rwlock_wrlock(&db->wlock);
+    wlock_exclusive(db);
     int rc = setref_locked(db, key, key_len, ref_key, ref_len, at_tx, pre, npre, &hdr);
     pthread_rwlock_unlock(&db->wlock);
     if (rc == 0)
@@ -1036,7 +1144,7 @@ int sdb_zadd(sdb *db, const uint8_t *set, size_t set_len, double score, const ui
     if (!set_len || !key_len || (at_tx == 0 && bound_ref) || (at_tx > 0 && !bound_ref))
         return fail_ia();
     seal_txhdr hdr;
-    pthread_rwlock_wrlock(&db->wlock);
+    wlock_exclusive(db);
     int rc = zadd_locked(db, set, set_len, score, key, key_len, at_tx, &hdr);
     pthread_rwlock_unlock(&db->wlock);
     if (rc == 0)
@@ -1239,7 +1347,7 @@ int sdb_exec_all(sdb *db, const sdb_op *ops, size_t n, const sdb_precond *pre, s
     if (rc)
         return rc;
     seal_txhdr hdr;
-    pthread_rwlock_wrlock(&db->wlock);
+    wlock_exclusive(db);
     rc = exec_locked(db, ops, n, pre, npre, no_wait, &hdr);
     pthread_rwlock_unlock(&db->wlock);
     if (rc == 0)

@@ -208,6 +208,18 @@ void sdb_vtx_clear(sdb_vtx *v);
 int sdb_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre, bool no_wait,
             seal_txhdr *out);
 
+/* Set without blocking the caller, for an event loop: builds and checks the
+ * tx, queues it (seal_tx_commit_async) and returns. 0: |cb| runs exactly
+ * once, later, on a store thread, with 0 and the tx header, or an error
+ * with this thread's sdb error (sdb_errmsg/sdb_errgrpc) set as sdb_set
+ * would set it; |cb| must not block. SEAL_EBUSY: it cannot be done without
+ * blocking now (an exclusive write holds the database): call sdb_set. Any
+ * other error: refused now (sdb error set; |cb| is never called). Every
+ * queued Set finishes before sdb_close returns. No preconditions here:
+ * sdb_set checks them. */
+typedef void (*sdb_set_cb)(void *ud, int rc, const seal_txhdr *hdr);
+int sdb_set_async(sdb *db, const sdb_kv *kvs, size_t n, bool no_wait, sdb_set_cb cb, void *ud);
+
 /* Logical delete of each key (empty value, metadata "deleted"). A key that
  * does not exist, or is deleted or expired, is "key not found". since_tx
  * must be committed ("tx not found"). */

@@ -50,6 +50,16 @@ typedef enum gs_kind {
 
 typedef int (*gs_handler_fn)(gs_call *call, const ProtobufCMessage *req, void *ud);
 
+/* Handler return values beyond the gRPC status codes:
+ * GS_DEFERRED: the handler arranged for another thread to finish the call
+ *   later with gs_call_complete() (and to send its response before); the
+ *   call stays open meanwhile.
+ * GS_TO_WORKER: only from a run on the I/O thread (see io_inline): the
+ *   call goes to a worker and the handler (and interceptor) run again from
+ *   the start there. */
+#define GS_DEFERRED 1001
+#define GS_TO_WORKER 1002
+
 typedef struct gs_method {
     const char *path; /* "/pkg.Service/Method" (copied) */
     gs_kind kind;
@@ -57,6 +67,12 @@ typedef struct gs_method {
     const ProtobufCMessageDescriptor *resp_desc; /* informative */
     gs_handler_fn fn;                            /* NULL: answers UNIMPLEMENTED */
     void *ud;
+    /* Unary only: the interceptor and handler run first on the I/O thread,
+     * so a call that can be answered or handed off without blocking costs
+     * no thread switch. They must then not block (no storage I/O, no
+     * waits, only short mutexes): gs_call_on_io() tells; the handler
+     * answers at once, returns GS_DEFERRED, or returns GS_TO_WORKER. */
+    bool io_inline;
 } gs_method;
 
 /* Runs on the worker before every handler; a non-zero return is the call's
@@ -146,6 +162,14 @@ bool gs_call_cancelled(gs_call *c);
 /* Per-call user data for interceptor -> handler hand-off (not freed). */
 void gs_call_set_data(gs_call *c, void *p);
 void *gs_call_data(const gs_call *c);
+
+/* True while the handler runs on the I/O thread (io_inline methods). */
+bool gs_call_on_io(const gs_call *c);
+/* Finishes a call whose handler returned GS_DEFERRED, from any thread, with
+ * the status a handler would return (0, GW_*, SEAL_E*); the response
+ * message, if any, was sent before with gs_send. Exactly once per deferred
+ * call; the call must not be used afterwards. */
+void gs_call_complete(gs_call *c, int code);
 
 /* The undecoded request of a unary/server-streaming call. */
 void gs_call_request_raw(const gs_call *c, const uint8_t **p, size_t *n);

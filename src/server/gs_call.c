@@ -100,9 +100,10 @@ static int64_t cap_deadline(const gs_call *c, int64_t t)
     return (c->deadline && c->deadline < t) ? c->deadline : t;
 }
 
-void gs_call_run(void *arg)
+/* Decodes the request, runs the interceptor and the handler; returns the
+ * handler's code (a status, GS_DEFERRED or GS_TO_WORKER). */
+static int run_handler(gs_call *c)
 {
-    gs_call *c = arg;
     gs_server *s = c->srv;
     const gs_method *m = c->m;
     ProtobufCMessage *req = NULL;
@@ -134,6 +135,20 @@ void gs_call_run(void *arg)
 done:
     if (req)
         protobuf_c_message_free_unpacked(req, &gs_pb_allocator);
+    return code;
+}
+
+/* The handler is done with |code|: the status is recorded, the I/O thread
+ * told, the dispatch's reference dropped. */
+static void finish(gs_call *c, int code)
+{
+    gs_server *s = c->srv;
+    const gs_method *m = c->m;
+    if (code == GS_DEFERRED || code == GS_TO_WORKER) {
+        code = GW_INTERNAL; /* not where they belong */
+        seal_free(c->status_msg);
+        c->status_msg = seal_strdup("server handler misbehaved");
+    }
     pthread_mutex_lock(&c->mu);
     if (code < 0) {
         if (!c->status_msg)
@@ -152,6 +167,37 @@ done:
     pthread_mutex_unlock(&c->mu);
     gs_server_notify(c);
     gs_call_unref(c);
+    gs_server_handler_done(s);
+}
+
+void gs_call_run(void *arg)
+{
+    gs_call *c = arg;
+    int code = run_handler(c);
+    if (code != GS_DEFERRED)
+        finish(c, code);
+}
+
+bool gs_call_run_inline(gs_call *c)
+{
+    c->on_io = true;
+    int code = run_handler(c);
+    c->on_io = false;
+    if (code == GS_TO_WORKER)
+        return false;
+    if (code != GS_DEFERRED)
+        finish(c, code);
+    return true;
+}
+
+void gs_call_complete(gs_call *c, int code)
+{
+    finish(c, code);
+}
+
+bool gs_call_on_io(const gs_call *c)
+{
+    return c->on_io;
 }
 
 /* ------------------------------------------------------------ accessors */

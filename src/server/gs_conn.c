@@ -491,9 +491,13 @@ static void dispatch(gs_call *c)
 {
     c->dispatched = true;
     gs_call_ref(c);
+    gs_server_handler_started(c->srv);
+    if (c->m->io_inline && c->m->kind == GS_UNARY && gs_call_run_inline(c))
+        return;
     int rc = gs_pool_submit(c->srv->pool, gs_call_run, c);
     if (rc != 0) {
         gs_call_unref(c);
+        gs_server_handler_done(c->srv);
         gs_call_abort(c, GW_UNAVAILABLE,
                       rc == SEAL_ECLOSED ? "server is shutting down" : "server out of memory");
     }

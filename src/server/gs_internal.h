@@ -88,6 +88,7 @@ struct gs_call {
     bool notify_queued;
     struct gs_call *nnext;
     int nsent;
+    bool on_io; /* the handler runs on the I/O thread now */
 
     /* ---- worker only ---- */
     void *data;
@@ -158,6 +159,13 @@ struct gs_server {
     nghttp2_option *h2opt;
 
     atomic_ullong st_accepted, st_calls, st_active, st_conns;
+
+    /* dispatched calls whose handler has not finished (worker, I/O thread
+     * or deferred): the loop waits for them before it returns */
+    pthread_mutex_t hmu;
+    pthread_cond_t hcv;
+    int handlers;
+    bool io_notified; /* I/O thread only: it queued a notification itself */
 };
 
 /* gs_server.c */
@@ -191,6 +199,11 @@ gs_call *gs_call_new(gs_server *s, struct gs_conn *cn, int32_t stream_id);
 void gs_call_ref(gs_call *c);
 void gs_call_unref(gs_call *c);
 void gs_call_run(void *arg); /* worker job */
+/* Runs an io_inline call's handler on the I/O thread. Returns false when
+ * the handler asked for a worker (the caller submits gs_call_run). */
+bool gs_call_run_inline(gs_call *c);
+void gs_server_handler_started(gs_server *s);
+void gs_server_handler_done(gs_server *s);
 void gs_chunk_free(gs_chunk *ch);
 
 #endif

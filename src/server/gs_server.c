@@ -68,6 +68,8 @@ int gs_server_new(gs_server **out, const gs_config *cfg)
     s->lep.kind = GS_EP_LISTEN;
     s->wep.kind = GS_EP_WAKE;
     pthread_mutex_init(&s->nq_mu, NULL);
+    pthread_mutex_init(&s->hmu, NULL);
+    pthread_cond_init(&s->hcv, NULL);
     int rc = SEAL_ENOMEM;
     s->host = seal_strdup(cfg->host ? cfg->host : "0.0.0.0");
     s->rbuf = seal_malloc(65536);
@@ -133,6 +135,8 @@ void gs_server_free(gs_server *s)
     if (s->spare_fd >= 0)
         close(s->spare_fd);
     pthread_mutex_destroy(&s->nq_mu);
+    pthread_mutex_destroy(&s->hmu);
+    pthread_cond_destroy(&s->hcv);
     seal_free(s->rbuf);
     seal_free(s->tbuf);
     seal_free(s->host);
@@ -341,6 +345,26 @@ static void accept_all(gs_server *s)
 
 /* ----------------------------------------------------------- notification */
 
+/* The I/O thread's server while it runs its loop: a notification queued on
+ * that thread (an io_inline handler) needs no wake-up, the loop looks at
+ * the queue after each round of events. */
+static _Thread_local gs_server *tl_io_server;
+
+void gs_server_handler_started(gs_server *s)
+{
+    pthread_mutex_lock(&s->hmu);
+    s->handlers++;
+    pthread_mutex_unlock(&s->hmu);
+}
+
+void gs_server_handler_done(gs_server *s)
+{
+    pthread_mutex_lock(&s->hmu);
+    if (--s->handlers == 0)
+        pthread_cond_broadcast(&s->hcv);
+    pthread_mutex_unlock(&s->hmu);
+}
+
 void gs_server_notify(gs_call *c)
 {
     gs_server *s = c->srv;
@@ -358,6 +382,10 @@ void gs_server_notify(gs_call *c)
         s->nq_tail = c;
     }
     pthread_mutex_unlock(&s->nq_mu);
+    if (tl_io_server == s) {
+        s->io_notified = true;
+        return;
+    }
     if (wake) {
         uint64_t one = 1;
         ssize_t w = write(s->wakefd, &one, sizeof(one));
@@ -531,6 +559,7 @@ int gs_server_run(gs_server *s)
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wakefd, &ev) != 0)
         return SEAL_EIO;
     s->running = true;
+    tl_io_server = s;
     s->next_sweep = gw_now_ms() + GS_SWEEP_MS;
     struct epoll_event evs[GS_MAX_EVENTS];
     rc = 0;
@@ -542,6 +571,8 @@ int gs_server_run(gs_server *s)
         if (s->shutting && s->shutdown_deadline < next)
             next = s->shutdown_deadline;
         int timeout = next > now ? (int)SEAL_MIN(next - now, (int64_t)GS_SWEEP_MS) : 0;
+        if (s->io_notified)
+            timeout = 0; /* queued by this thread after the last look */
         int n = epoll_wait(s->epfd, evs, GS_MAX_EVENTS, timeout);
         if (n < 0) {
             if (errno == EINTR)
@@ -563,6 +594,10 @@ int gs_server_run(gs_server *s)
             } else {
                 gs_conn_on_event((struct gs_conn *)tag, evs[i].events);
             }
+        }
+        if (s->io_notified) {
+            s->io_notified = false;
+            gs_server_process_notifications(s, true);
         }
         now = gw_now_ms();
         if (atomic_load(&s->stop_req) && !s->shutting)
@@ -586,8 +621,14 @@ int gs_server_run(gs_server *s)
         if (s->shutting && s->nconns == 0)
             break;
     }
-    /* Workers finish what they hold (their calls are cancelled by now). */
+    tl_io_server = NULL;
+    /* Workers finish what they hold (their calls are cancelled by now), and
+     * so do deferred calls (their completion comes from another thread). */
     gs_pool_stop(s->pool);
+    pthread_mutex_lock(&s->hmu);
+    while (s->handlers > 0)
+        pthread_cond_wait(&s->hcv, &s->hmu);
+    pthread_mutex_unlock(&s->hmu);
     drain_notifications(s);
     gs_server_reap(s);
     s->running = false;

@@ -47,6 +47,11 @@ int immu_method_kind(const char *name)
 
 int immu_service_set(gs_server *s, const char *name, gs_handler_fn fn, void *ud)
 {
+    return immu_service_set_ex(s, name, fn, ud, false);
+}
+
+int immu_service_set_ex(gs_server *s, const char *name, gs_handler_fn fn, void *ud, bool io_inline)
+{
     const ProtobufCMethodDescriptor *md = immu_method(name);
     if (!md)
         return SEAL_ENOTFOUND;
@@ -59,6 +64,7 @@ int immu_service_set(gs_server *s, const char *name, gs_handler_fn fn, void *ud)
         .resp_desc = md->output,
         .fn = fn,
         .ud = ud,
+        .io_inline = io_inline,
     };
     return gs_server_register(s, &m);
 }

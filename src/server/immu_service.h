@@ -19,6 +19,9 @@ int immu_service_register_all(gs_server *s);
 /* Sets the handler of method |name| ("Get", "streamSet"); NULL restores
  * UNIMPLEMENTED. Returns 0, SEAL_ENOTFOUND (no such method) or SEAL_ENOMEM. */
 int immu_service_set(gs_server *s, const char *name, gs_handler_fn fn, void *ud);
+/* Same, optionally with the handler run first on the I/O thread
+ * (gs_method.io_inline; unary methods only). */
+int immu_service_set_ex(gs_server *s, const char *name, gs_handler_fn fn, void *ud, bool io_inline);
 
 /* The kind of method |name| (GS_UNARY...), or -1 if the service has none. */
 int immu_method_kind(const char *name);

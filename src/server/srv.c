@@ -378,6 +378,7 @@ static int dispatch(gs_call *call, const ProtobufCMessage *req, void *ud)
         return gs_error(call, GW_UNKNOWN, "please select a database first");
 
     bool sysdb = strcmp(r.db_name, DBCAT_SYSTEMDB) == 0;
+    r.sysdb = sysdb;
     if (sysdb) {
         r.db = dbcat_sysdb(s->cat);
     } else {
@@ -387,10 +388,55 @@ static int dispatch(gs_call *call, const ProtobufCMessage *req, void *ud)
     }
     health_enter(s, r.db_name);
     rc = b->m->fn(&r, req);
+    if (rc == GS_DEFERRED && r.deferred)
+        return rc; /* srv_defer_end leaves and releases */
     health_leave(s, r.db_name);
     if (!sysdb)
         dbcat_release(s->cat, r.db);
     return rc;
+}
+
+struct srv_defer {
+    srv_req r;
+    char db_name[USERS_DB_NAME_MAX + 1];
+};
+
+srv_defer *srv_defer_begin(srv_req *r)
+{
+    if (!r->db || !r->db_name)
+        return NULL; /* only calls holding a database are deferred */
+    srv_defer *d = seal_calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->r = *r;
+    snprintf(d->db_name, sizeof(d->db_name), "%s", r->db_name);
+    d->r.db_name = d->db_name;
+    d->r.user = NULL;
+    d->r.session = NULL;
+    d->r.token = NULL;
+    r->deferred = true;
+    return d;
+}
+
+srv_req *srv_defer_req(srv_defer *d)
+{
+    return &d->r;
+}
+
+void srv_defer_cancel(srv_defer *d)
+{
+    seal_free(d);
+}
+
+void srv_defer_end(srv_defer *d, int code)
+{
+    srv *s = d->r.server;
+    gs_call *call = d->r.call;
+    health_leave(s, d->db_name);
+    if (!d->r.sysdb)
+        dbcat_release(s->cat, d->r.db);
+    seal_free(d);
+    gs_call_complete(call, code);
 }
 
 /* ------------------------------------------------------------- sweeper */
@@ -453,7 +499,7 @@ static int bind_table(srv *s, const srv_method *t, size_t *i)
         b->server = s;
         b->m = t;
         b->um = users_method_find(t->name);
-        int rc = immu_service_set(s->gs, t->name, dispatch, b);
+        int rc = immu_service_set_ex(s->gs, t->name, dispatch, b, t->io_inline);
         if (rc)
             return rc;
     }

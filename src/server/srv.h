@@ -37,6 +37,8 @@ typedef struct srv_req {
     sdb *db;             /* that database, acquired for the call; NULL if none */
     const char *session; /* session id when the call came with `sessionid`, else NULL */
     const char *token;   /* bearer token when the call came with one, else NULL */
+    bool sysdb;          /* db is the system database (not acquired) */
+    bool deferred;       /* srv_defer_begin took the call over */
 } srv_req;
 
 typedef int (*srv_handler_fn)(srv_req *r, const ProtobufCMessage *req);
@@ -47,7 +49,26 @@ typedef struct srv_method {
     const ProtobufCMessageDescriptor *req_desc; /* NULL for google.protobuf.Empty / raw */
     srv_handler_fn fn;
     bool needs_db; /* fails "please select a database first" without one */
+    /* The whole call (authentication included) runs first on the I/O
+     * thread: the handler must then not block (gs_call_on_io(r->call)):
+     * answer at once, defer (srv_defer_begin) or return GS_TO_WORKER. */
+    bool io_inline;
 } srv_method;
+
+/* A call a handler finishes later, on another thread (it returns
+ * GS_DEFERRED): the deferral takes over the database the call holds and
+ * keeps what a reply needs. srv_defer_begin returns NULL on ENOMEM (the
+ * handler answers at once then). */
+typedef struct srv_defer srv_defer;
+srv_defer *srv_defer_begin(srv_req *r);
+/* The request as the handler saw it (call, database), for the reply; user,
+ * session and token are NULL there. */
+srv_req *srv_defer_req(srv_defer *d);
+/* Finishes the call with |code| (what a handler returns), releases the
+ * database, frees |d|. */
+void srv_defer_end(srv_defer *d, int code);
+/* Undoes srv_defer_begin: the handler answers itself after all. */
+void srv_defer_cancel(srv_defer *d);
 
 /* Handler tables; each file defines one, terminated by {NULL}. */
 extern const srv_method srv_auth_methods[];  /* Login, Logout, sessions, UseDatabase, users */

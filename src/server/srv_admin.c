@@ -740,7 +740,7 @@ static int h_current_state(srv_req *r, const ProtobufCMessage *m)
 
 #define U(name, desc, fn)                                                                          \
     {                                                                                              \
-        name, GS_UNARY, desc, fn, false                                                            \
+        name, GS_UNARY, desc, fn, false, false                                                     \
     }
 const srv_method srv_admin_methods[] = {
     U("CreateDatabase", &immudb__schema__database__descriptor, h_create_database),
@@ -762,5 +762,5 @@ const srv_method srv_admin_methods[] = {
     U("DatabaseHealth", NULL, h_database_health),
     U("ServerInfo", &immudb__schema__server_info_request__descriptor, h_server_info),
     U("CurrentState", NULL, h_current_state),
-    {NULL, 0, NULL, NULL, false},
+    {NULL, 0, NULL, NULL, false, false},
 };

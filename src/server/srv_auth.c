@@ -384,7 +384,7 @@ out:
 
 #define U(name, desc, fn)                                                                          \
     {                                                                                              \
-        name, GS_UNARY, desc, fn, false                                                            \
+        name, GS_UNARY, desc, fn, false, false                                                     \
     }
 const srv_method srv_auth_methods[] = {
     U("Login", &immudb__schema__login_request__descriptor, h_login),
@@ -399,5 +399,5 @@ const srv_method srv_auth_methods[] = {
       h_change_permission),
     U("SetActiveUser", &immudb__schema__set_active_user_request__descriptor, h_set_active_user),
     U("ListUsers", NULL, h_list_users),
-    {NULL, 0, NULL, NULL, false},
+    {NULL, 0, NULL, NULL, false, false},
 };

@@ -127,6 +127,40 @@ static int history_call(srv_req *r, const Immudb__Schema__HistoryRequest *q, sdb
 }
 
 /* ------------------------------------------------------------ writes */
+/* Values up to this many bytes in all are hashed on the I/O thread; a
+ * larger Set goes to a worker (hashing 32 MiB would stall every other
+ * connection for milliseconds). */
+#define SET_INLINE_MAX_BYTES (64 * 1024)
+
+/* A Set committed asynchronously is durable (and indexed): answer it. Runs
+ * on a store thread. */
+static void set_done(void *ud, int rc, const seal_txhdr *hdr)
+{
+    srv_defer *d = ud;
+    srv_req *r = srv_defer_req(d);
+    srv_defer_end(d, rc ? srv_db_error(r, rc) : reply_hdr(r, hdr));
+}
+
+/* On the I/O thread: queue the Set's tx and answer when the store calls
+ * back, or GS_TO_WORKER when that cannot be done without blocking. */
+static int set_inline(srv_req *r, const Immudb__Schema__SetRequest *q, const sdb_kv *kvs)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < q->n_kvs; i++)
+        bytes += kvs[i].key_len + kvs[i].value_len;
+    if (q->n_preconditions || bytes > SET_INLINE_MAX_BYTES)
+        return GS_TO_WORKER;
+    srv_defer *d = srv_defer_begin(r);
+    if (!d)
+        return GS_TO_WORKER;
+    int rc = sdb_set_async(r->db, kvs, q->n_kvs, q->nowait, set_done, d);
+    if (rc == 0)
+        return GS_DEFERRED;
+    srv_defer_cancel(d);
+    r->deferred = false;
+    return rc == SEAL_EBUSY ? GS_TO_WORKER : srv_db_error(r, rc);
+}
+
 static int h_set(srv_req *r, const ProtobufCMessage *m)
 {
     if (!m)
@@ -139,7 +173,11 @@ static int h_set(srv_req *r, const ProtobufCMessage *m)
     int rc;
     if (conv_kvs_in(&a, q->kvs, q->n_kvs, &kvs) ||
         conv_preconds_in(&a, q->preconditions, q->n_preconditions, &pre)) {
-        rc = oom(r);
+        rc = gs_call_on_io(r->call) ? GS_TO_WORKER : oom(r);
+        goto out;
+    }
+    if (gs_call_on_io(r->call)) {
+        rc = set_inline(r, q, kvs);
         goto out;
     }
     rc = sdb_set(r->db, kvs, q->n_kvs, pre, q->n_preconditions, q->nowait, &h);
@@ -1060,34 +1098,34 @@ out:
 #define S(x) &immudb__schema__##x##__descriptor
 
 const srv_method srv_kv_methods[] = {
-    {"Set", GS_UNARY, S(set_request), h_set, true},
-    {"Get", GS_UNARY, S(key_request), h_get, true},
-    {"GetAll", GS_UNARY, S(key_list_request), h_get_all, true},
-    {"Delete", GS_UNARY, S(delete_keys_request), h_delete, true},
-    {"ExecAll", GS_UNARY, S(exec_all_request), h_exec_all, true},
-    {"Scan", GS_UNARY, S(scan_request), h_scan, true},
-    {"Count", GS_UNARY, S(key_prefix), h_count, true},
-    {"CountAll", GS_UNARY, NULL, h_count_all, true},
-    {"History", GS_UNARY, S(history_request), h_history, true},
-    {"SetReference", GS_UNARY, S(reference_request), h_set_reference, true},
-    {"ZAdd", GS_UNARY, S(zadd_request), h_zadd, true},
-    {"ZScan", GS_UNARY, S(zscan_request), h_zscan, true},
-    {"TxById", GS_UNARY, S(tx_request), h_tx_by_id, true},
-    {"TxScan", GS_UNARY, S(tx_scan_request), h_tx_scan, true},
-    {"VerifiableSet", GS_UNARY, S(verifiable_set_request), h_verifiable_set, true},
-    {"VerifiableGet", GS_UNARY, S(verifiable_get_request), h_verifiable_get, true},
-    {"VerifiableTxById", GS_UNARY, S(verifiable_tx_request), h_verifiable_tx_by_id, true},
+    {"Set", GS_UNARY, S(set_request), h_set, true, true},
+    {"Get", GS_UNARY, S(key_request), h_get, true, false},
+    {"GetAll", GS_UNARY, S(key_list_request), h_get_all, true, false},
+    {"Delete", GS_UNARY, S(delete_keys_request), h_delete, true, false},
+    {"ExecAll", GS_UNARY, S(exec_all_request), h_exec_all, true, false},
+    {"Scan", GS_UNARY, S(scan_request), h_scan, true, false},
+    {"Count", GS_UNARY, S(key_prefix), h_count, true, false},
+    {"CountAll", GS_UNARY, NULL, h_count_all, true, false},
+    {"History", GS_UNARY, S(history_request), h_history, true, false},
+    {"SetReference", GS_UNARY, S(reference_request), h_set_reference, true, false},
+    {"ZAdd", GS_UNARY, S(zadd_request), h_zadd, true, false},
+    {"ZScan", GS_UNARY, S(zscan_request), h_zscan, true, false},
+    {"TxById", GS_UNARY, S(tx_request), h_tx_by_id, true, false},
+    {"TxScan", GS_UNARY, S(tx_scan_request), h_tx_scan, true, false},
+    {"VerifiableSet", GS_UNARY, S(verifiable_set_request), h_verifiable_set, true, false},
+    {"VerifiableGet", GS_UNARY, S(verifiable_get_request), h_verifiable_get, true, false},
+    {"VerifiableTxById", GS_UNARY, S(verifiable_tx_request), h_verifiable_tx_by_id, true, false},
     {"VerifiableSetReference", GS_UNARY, S(verifiable_reference_request),
-     h_verifiable_set_reference, true},
-    {"VerifiableZAdd", GS_UNARY, S(verifiable_zadd_request), h_verifiable_zadd, true},
-    {"streamGet", GS_SERVER_STREAM, S(key_request), h_stream_get, true},
-    {"streamSet", GS_CLIENT_STREAM, S(chunk), h_stream_set, true},
+     h_verifiable_set_reference, true, false},
+    {"VerifiableZAdd", GS_UNARY, S(verifiable_zadd_request), h_verifiable_zadd, true, false},
+    {"streamGet", GS_SERVER_STREAM, S(key_request), h_stream_get, true, false},
+    {"streamSet", GS_CLIENT_STREAM, S(chunk), h_stream_set, true, false},
     {"streamVerifiableGet", GS_SERVER_STREAM, S(verifiable_get_request), h_stream_verifiable_get,
-     true},
-    {"streamVerifiableSet", GS_CLIENT_STREAM, S(chunk), h_stream_verifiable_set, true},
-    {"streamScan", GS_SERVER_STREAM, S(scan_request), h_stream_scan, true},
-    {"streamZScan", GS_SERVER_STREAM, S(zscan_request), h_stream_zscan, true},
-    {"streamHistory", GS_SERVER_STREAM, S(history_request), h_stream_history, true},
-    {"streamExecAll", GS_CLIENT_STREAM, S(chunk), h_stream_exec_all, true},
-    {NULL, 0, NULL, NULL, false},
+     true, false},
+    {"streamVerifiableSet", GS_CLIENT_STREAM, S(chunk), h_stream_verifiable_set, true, false},
+    {"streamScan", GS_SERVER_STREAM, S(scan_request), h_stream_scan, true, false},
+    {"streamZScan", GS_SERVER_STREAM, S(zscan_request), h_stream_zscan, true, false},
+    {"streamHistory", GS_SERVER_STREAM, S(history_request), h_stream_history, true, false},
+    {"streamExecAll", GS_CLIENT_STREAM, S(chunk), h_stream_exec_all, true, false},
+    {NULL, 0, NULL, NULL, false, false},
 };
