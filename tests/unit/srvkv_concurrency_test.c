@@ -315,6 +315,8 @@ static void stop_with_sets_in_flight(void)
     nanosleep(&ts, NULL);
     char dir[512];
     snprintf(dir, sizeof(dir), "%s", h.dir);
+    gc_close(h.c);
+    h.c = NULL;
     srv_stop(h.s); /* while the Sets keep coming */
     pthread_join(h.th, NULL);
     CHECK_OK(h.run_rc);
