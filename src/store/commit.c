@@ -635,8 +635,10 @@ static int sync_parallel(seal_store *s, struct sjob *jobs, size_t n)
             else
                 p->head = &jobs[i];
             p->tail = &jobs[i];
+            /* one pool thread per job: a broadcast woke all of them for
+             * each job, and all but one went back to sleep */
+            pthread_cond_signal(&p->work);
         }
-        pthread_cond_broadcast(&p->work);
         pthread_mutex_unlock(&p->mu);
     }
     rc = segf_fd_sync(jobs[0].f, jobs[0].fd);
