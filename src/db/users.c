@@ -686,6 +686,22 @@ int users_get(users_catalog *c, const char *name, users_user **out)
     return rc;
 }
 
+int users_status(users_catalog *c, const char *name, bool *sysadmin, bool *active)
+{
+    int rc = SEAL_ENOTFOUND;
+    if (!c || !name || !sysadmin || !active)
+        return SEAL_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    const urec *r = find(c, name);
+    if (r) {
+        *sysadmin = r->sysadmin;
+        *active = r->active;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 /* ------------------------------------------------------------ bootstrap */
 static int new_record(const char *name, char *hash, bool sysadmin, const char *created_by,
                       int64_t now, uint32_t perm, const char *db, urec **out)

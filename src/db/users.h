@@ -192,6 +192,9 @@ bool users_has_permission(const users_user *u, const char *database, uint32_t pe
 
 /* A copy of user |name| into *out (users_user_free). SEAL_ENOTFOUND. */
 int users_get(users_catalog *c, const char *name, users_user **out);
+/* The two flags every call checks, without copying the record: 0 or
+ * SEAL_ENOTFOUND / SEAL_EINVAL. */
+int users_status(users_catalog *c, const char *name, bool *sysadmin, bool *active);
 /* Number of users. */
 size_t users_count(users_catalog *c);
 

@@ -350,12 +350,9 @@ static int dispatch(gs_call *call, const ProtobufCMessage *req, void *ud)
     r.user = user;
     r.db_name = db[0] ? db : NULL;
 
-    users_user *u = NULL;
-    if (users_get(s->users, user, &u) != 0)
+    bool active = false;
+    if (users_status(s->users, user, &r.sysadmin, &active) != 0)
         return gs_error(call, GW_UNAUTHENTICATED, "%s", AUTH_MSG_NOT_LOGGED_IN);
-    r.sysadmin = u->sysadmin;
-    bool active = u->active;
-    users_user_free(u);
 
     if (b->um->level == USERS_LEVEL_SYSADMIN) {
         if (!active)
