@@ -1189,7 +1189,7 @@ static result run(wkind kind)
     return r;
 }
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: grpc_load_bench [--addr A] [--port P] [--user U] [--password PW] "
                     "[--db NAME] [--create-db] [--header-version V] [--clients N] "
