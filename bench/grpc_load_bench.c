@@ -13,8 +13,9 @@
  * decoded but proofs are not verified; --verify also checks the tx id
  * chain of every answer (a Set's tx is newer than any tx the client saw
  * before sending it, a dual proof goes from proveSinceTx to the answer's
- * tx, a VerifiableGet returns the key asked for with its value size), a
- * failed check counting as an error.
+ * tx, a VerifiableGet returns the key asked for with its value size and
+ * proves between proveSinceTx and the entry's tx), a failed check
+ * counting as an error.
  *
  * The generator shares the machine with the server it measures, so it is
  * built to cost little CPU, the way pgbench drives its clients with
@@ -31,8 +32,8 @@
  * awaited, so the client state (keys written, last tx) stays exact.
  *
  * --blocking keeps the older mode: one OS thread per client with the
- * blocking C client transport (src/client/grpc_client.c), about one
- * context switch and several times the CPU per call; there --conns M < N
+ * blocking C client transport (src/client/grpc_client.c), at least one
+ * context switch and about three times the CPU per call; there --conns M < N
  * multiplexes: M threads, each with one connection carrying N/M calls in
  * flight as separate HTTP/2 streams (as a Go client with many goroutines
  * on one gRPC connection).
