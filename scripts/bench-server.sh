@@ -2,19 +2,25 @@
 # bench-server.sh - server benchmark: starts sealdb (durable commits) on a
 # temporary directory, runs bench/grpc_load_bench against it (Set of one
 # key/value per tx, VerifiableSet, VerifiableGet, from N concurrent
-# clients), then the same write workload on PostgreSQL when it is
+# clients driven by a few epoll threads, as pgbench drives its clients),
+# then the same write workload on PostgreSQL when it is
 # installed (pgbench, one single-row INSERT per transaction, synchronous
 # commit, same client count) and prints the figures and the ratio.
 #
-# usage: scripts/bench-server.sh BUILD_DIR [SECONDS] [CLIENTS] [CONNS]
-#   CONNS < CLIENTS multiplexes the clients' calls as HTTP/2 streams on
-#   CONNS connections (default: one connection per client).
+# usage: scripts/bench-server.sh BUILD_DIR [SECONDS] [CLIENTS] [THREADS]
+#   CLIENTS (default 100) connections with one call in flight each, driven
+#   by THREADS (default 2) epoll threads of the load generator; pgbench gets
+#   the same numbers (-c CLIENTS -j THREADS).
+# LOAD_FLAGS adds flags to the load generator, e.g. LOAD_FLAGS=--blocking
+# (a thread per client) or LOAD_FLAGS="--blocking --conns 10" (the clients'
+# calls multiplexed as HTTP/2 streams on 10 connections).
 # SEAL_DEPS_EXTRA=1 lets scripts/deps.sh install PostgreSQL when missing.
 set -eu
-B=${1:?usage: bench-server.sh BUILD_DIR [SECONDS] [CLIENTS] [CONNS]}
+B=${1:?usage: bench-server.sh BUILD_DIR [SECONDS] [CLIENTS] [THREADS]}
 SECS=${2:-10}
 CLIENTS=${3:-100}
-CONNS=${4:-$CLIENTS}
+THREADS=${4:-2}
+LOAD_FLAGS=${LOAD_FLAGS:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$B" && pwd)
 SEALDB="$B/sealdb"
@@ -69,9 +75,31 @@ until grep -q "serving on" "$T/sealdb.log" 2>/dev/null; do
     fi
     sleep 0.1
 done
-echo "## sealdb (durable commits, header version 1, no signing key)"
-"$LOAD" --addr 127.0.0.1 --port "$PORT" --user immudb --password "$PW" --db bench --create-db \
-    --clients "$CLIENTS" --conns "$CONNS" --seconds "$SECS" --workloads set,vset,vget | tee "$T/seal.txt"
+case " $LOAD_FLAGS " in
+*" --blocking "*) GEN="a load generator thread per connection, $LOAD_FLAGS" ;;
+*) GEN="$THREADS load generator threads${LOAD_FLAGS:+, $LOAD_FLAGS}" ;;
+esac
+echo "## sealdb (durable commits, header version 1, no signing key; $CLIENTS clients, $GEN)"
+# The generator's own CPU (it shares the cores with the server), when
+# /usr/bin/time is there.
+run_load() {
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -o "$T/loadcpu.txt" -f '%U %S %e %w %c' "$@"
+    else
+        "$@"
+    fi
+}
+# shellcheck disable=SC2086 # LOAD_FLAGS is a list of flags
+run_load "$LOAD" --addr 127.0.0.1 --port "$PORT" --user immudb --password "$PW" --db bench \
+    --create-db --clients "$CLIENTS" --threads "$THREADS" --seconds "$SECS" \
+    --workloads set,vset,vget $LOAD_FLAGS | tee "$T/seal.txt"
+if [ -s "$T/loadcpu.txt" ]; then
+    CALLS=$(awk '$1 == "set" || $1 == "vset" || $1 == "vget" {n += $5} END {print n + 0}' "$T/seal.txt")
+    tail -n 1 "$T/loadcpu.txt" | awk -v n="$CALLS" '{
+        c = n ? n : 1
+        printf "# load generator CPU: %.2f s user + %.2f s sys in %.1f s (%.0f %% of one core), ", $1, $2, $3, ($1 + $2) * 100 / $3
+        printf "about %.1f us and %.2f context switches per measured call (warm-up included)\n", ($1 + $2) * 1e6 / c, ($4 + $5) / c }'
+fi
 kill "$SPID"
 wait "$SPID" || true
 SPID=""
@@ -118,8 +146,8 @@ cat >"$T/insert.sql" <<'EOF'
 INSERT INTO kv (k, v) VALUES ('k' || :client_id || '-' || :r, '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f') ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v;
 EOF
 chmod 644 "$T/insert.sql"
-echo "## PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') (pgbench, one INSERT per transaction, synchronous_commit=on, $CLIENTS clients)"
-(cd "$PGDATA" && pg "$PGBIN/pgbench" -n -h "$PGDATA" -p "$PGPORT" -U bench -c "$CLIENTS" -j 2 \
+echo "## PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') (pgbench, one INSERT per transaction, synchronous_commit=on, $CLIENTS clients, -j $THREADS)"
+(cd "$PGDATA" && pg "$PGBIN/pgbench" -n -h "$PGDATA" -p "$PGPORT" -U bench -c "$CLIENTS" -j "$THREADS" \
     -T "$SECS" -f "$T/insert.sql" -l --log-prefix=pgb postgres) >"$T/pgbench.txt" 2>&1 || {
     cat "$T/pgbench.txt" >&2
     exit 1
