@@ -2088,6 +2088,14 @@ static int verifiable_tx(sdb *db, uint64_t id, uint64_t since, sdb_vtx *out)
     return 0;
 }
 
+int sdb_verifiable_committed(sdb *db, uint64_t tx, uint64_t prove_since_tx, sdb_vtx *out)
+{
+    err_clear();
+    if (prove_since_tx > tx)
+        return fail(SEAL_ESTATE, SDB_GRPC_INVALID_ARGUMENT, MSG_IS);
+    return api_rc(verifiable_tx(db, tx, prove_since_tx, out));
+}
+
 int sdb_verifiable_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
                        bool no_wait, uint64_t prove_since_tx, sdb_vtx *out)
 {

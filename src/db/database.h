@@ -362,6 +362,11 @@ int sdb_current_state(sdb *db, sdb_state *out);
  * proof from prove_since_tx (0 = the new tx itself) to it, and the signed
  * state of the new tx. prove_since_tx beyond the last tx: "illegal state"
  * (Set) or "illegal arguments" (the others), as immudb. */
+/* The answer of a VerifiableSet whose tx |tx| was committed by
+ * sdb_set_async: the tx and its dual proof from |prove_since_tx| (checked
+ * against the state before the Set by the caller; here it must not exceed
+ * |tx|). */
+int sdb_verifiable_committed(sdb *db, uint64_t tx, uint64_t prove_since_tx, sdb_vtx *out);
 int sdb_verifiable_set(sdb *db, const sdb_kv *kvs, size_t n, const sdb_precond *pre, size_t npre,
                        bool no_wait, uint64_t prove_since_tx, sdb_vtx *out);
 int sdb_verifiable_set_reference(sdb *db, const uint8_t *key, size_t key_len,

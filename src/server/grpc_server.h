@@ -170,6 +170,11 @@ bool gs_call_on_io(const gs_call *c);
  * message, if any, was sent before with gs_send. Exactly once per deferred
  * call; the call must not be used afterwards. */
 void gs_call_complete(gs_call *c, int code);
+/* For a deferred call, from any thread: runs fn(arg) on a worker (work that
+ * may block, e.g. reading files, after an asynchronous step finished). fn
+ * must end the call with gs_call_complete. Returns 0, or SEAL_ECLOSED /
+ * SEAL_ENOMEM (fn will not run: complete the call yourself). */
+int gs_call_to_worker(gs_call *c, void (*fn)(void *), void *arg);
 
 /* The undecoded request of a unary/server-streaming call. */
 void gs_call_request_raw(const gs_call *c, const uint8_t **p, size_t *n);

@@ -195,6 +195,11 @@ void gs_call_complete(gs_call *c, int code)
     finish(c, code);
 }
 
+int gs_call_to_worker(gs_call *c, void (*fn)(void *), void *arg)
+{
+    return gs_pool_submit(c->srv->pool, fn, arg);
+}
+
 bool gs_call_on_io(const gs_call *c)
 {
     return c->on_io;

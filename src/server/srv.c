@@ -396,7 +396,28 @@ static int dispatch(gs_call *call, const ProtobufCMessage *req, void *ud)
 struct srv_defer {
     srv_req r;
     char db_name[USERS_DB_NAME_MAX + 1];
+    void (*wfn)(srv_defer *d, void *arg); /* srv_defer_to_worker */
+    void *warg;
 };
+
+static void defer_worker_job(void *p)
+{
+    srv_defer *d = p;
+    d->wfn(d, d->warg);
+}
+
+bool srv_defer_to_worker(srv_defer *d, void (*fn)(srv_defer *d, void *arg), void *arg)
+{
+    d->wfn = fn;
+    d->warg = arg;
+    int rc = gs_call_to_worker(d->r.call, defer_worker_job, d);
+    if (rc == 0)
+        return true;
+    srv_defer_end(d, gs_error(d->r.call, GW_UNAVAILABLE, "%s",
+                              rc == SEAL_ECLOSED ? "server is shutting down"
+                                                 : "server out of memory"));
+    return false;
+}
 
 srv_defer *srv_defer_begin(srv_req *r)
 {

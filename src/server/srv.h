@@ -69,6 +69,11 @@ srv_req *srv_defer_req(srv_defer *d);
 void srv_defer_end(srv_defer *d, int code);
 /* Undoes srv_defer_begin: the handler answers itself after all. */
 void srv_defer_cancel(srv_defer *d);
+/* Runs fn(d, arg) on a worker (blocking work after an asynchronous step);
+ * fn ends with srv_defer_end. When no worker can take it, the call ends
+ * with UNAVAILABLE here and fn does not run (free |arg| yourself: returns
+ * false then). */
+bool srv_defer_to_worker(srv_defer *d, void (*fn)(srv_defer *d, void *arg), void *arg);
 
 /* Handler tables; each file defines one, terminated by {NULL}. */
 extern const srv_method srv_auth_methods[];  /* Login, Logout, sessions, UseDatabase, users */

@@ -456,6 +456,72 @@ static int reply_vtx(srv_req *r, sdb_vtx *v)
     return rc;
 }
 
+/* VerifiableSet answered without a thread waiting for the commit: queued
+ * from the I/O thread like a Set; once durable and indexed, the proof is
+ * built on a worker (it reads the files). */
+struct vset_ctx {
+    srv_defer *d;
+    uint64_t since;
+    uint64_t tx;
+};
+
+static void vset_prove(srv_defer *d, void *arg)
+{
+    struct vset_ctx *v = arg;
+    srv_req *r = srv_defer_req(d);
+    sdb_vtx vt;
+    int rc = sdb_verifiable_committed(r->db, v->tx, v->since, &vt);
+    seal_free(v);
+    srv_defer_end(d, rc ? srv_db_error(r, rc) : reply_vtx(r, &vt));
+}
+
+/* On a store thread: the Set part is durable (and indexed). */
+static void vset_done(void *ud, int rc, const seal_txhdr *hdr)
+{
+    struct vset_ctx *v = ud;
+    srv_defer *d = v->d;
+    if (rc) {
+        seal_free(v);
+        srv_defer_end(d, srv_db_error(srv_defer_req(d), rc));
+        return;
+    }
+    v->tx = hdr->id;
+    if (!srv_defer_to_worker(d, vset_prove, v))
+        seal_free(v);
+}
+
+/* On the I/O thread: as set_inline, for a VerifiableSet. */
+static int vset_inline(srv_req *r, const Immudb__Schema__VerifiableSetRequest *vq,
+                       const sdb_kv *kvs)
+{
+    const Immudb__Schema__SetRequest *q = vq->setrequest;
+    size_t bytes = 0;
+    for (size_t i = 0; i < q->n_kvs; i++)
+        bytes += kvs[i].key_len + kvs[i].value_len;
+    if (q->n_preconditions || bytes > SET_INLINE_MAX_BYTES)
+        return GS_TO_WORKER;
+    uint64_t last = 0;
+    uint8_t alh[SEAL_HASH_LEN];
+    if (seal_state(sdb_store(r->db), &last, alh) != 0 || vq->provesincetx > last)
+        return GS_TO_WORKER; /* the worker gives the exact answer */
+    struct vset_ctx *v = seal_calloc(1, sizeof(*v));
+    if (!v)
+        return GS_TO_WORKER;
+    v->since = vq->provesincetx;
+    v->d = srv_defer_begin(r);
+    if (!v->d) {
+        seal_free(v);
+        return GS_TO_WORKER;
+    }
+    int rc = sdb_set_async(r->db, kvs, q->n_kvs, q->nowait, vset_done, v);
+    if (rc == 0)
+        return GS_DEFERRED;
+    srv_defer_cancel(v->d);
+    seal_free(v);
+    r->deferred = false;
+    return rc == SEAL_EBUSY ? GS_TO_WORKER : srv_db_error(r, rc);
+}
+
 static int h_verifiable_set(srv_req *r, const ProtobufCMessage *m)
 {
     if (!m)
@@ -481,6 +547,10 @@ static int h_verifiable_set(srv_req *r, const ProtobufCMessage *m)
     if (conv_kvs_in(&a, q->kvs, q->n_kvs, &kvs) ||
         conv_preconds_in(&a, q->preconditions, q->n_preconditions, &pre)) {
         rc = oom(r);
+        goto out;
+    }
+    if (gs_call_on_io(r->call)) {
+        rc = vset_inline(r, vq, kvs);
         goto out;
     }
     rc = sdb_verifiable_set(r->db, kvs, q->n_kvs, pre, q->n_preconditions, q->nowait,
@@ -1112,7 +1182,7 @@ const srv_method srv_kv_methods[] = {
     {"ZScan", GS_UNARY, S(zscan_request), h_zscan, true, false},
     {"TxById", GS_UNARY, S(tx_request), h_tx_by_id, true, false},
     {"TxScan", GS_UNARY, S(tx_scan_request), h_tx_scan, true, false},
-    {"VerifiableSet", GS_UNARY, S(verifiable_set_request), h_verifiable_set, true, false},
+    {"VerifiableSet", GS_UNARY, S(verifiable_set_request), h_verifiable_set, true, true},
     {"VerifiableGet", GS_UNARY, S(verifiable_get_request), h_verifiable_get, true, false},
     {"VerifiableTxById", GS_UNARY, S(verifiable_tx_request), h_verifiable_tx_by_id, true, false},
     {"VerifiableSetReference", GS_UNARY, S(verifiable_reference_request),

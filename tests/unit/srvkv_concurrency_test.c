@@ -2,7 +2,8 @@
  * every path a Set can take in the server: answered from the I/O thread
  * with an asynchronous commit (plain Set, noWait Set), on a worker (a Set
  * with preconditions, a Set larger than the inline limit), next to
- * exclusive writers (SetReference, ZAdd) that must wait for queued Sets.
+ * exclusive writers (SetReference, ZAdd) that must wait for queued Sets,
+ * and VerifiableSet (asynchronous commit, proof built on a worker).
  * Each writer reads its own write back with noWait right after a Set that
  * did not ask for noWait (the answer came after the index had the tx);
  * every tx id is handed out once; the database's last tx equals the count
@@ -20,7 +21,7 @@ typedef struct writer {
     kvh *h;
     int id;
     gc_conn *c;
-    uint64_t ids[ROUNDS * 3];
+    uint64_t ids[ROUNDS * 4];
     size_t nids;
     int errors;
     char msg[256];
@@ -122,7 +123,40 @@ static void *writer_main(void *arg)
         int code;
         snprintf(k, sizeof(k), "w%d-k%d", w->id, i % 5);
         snprintf(v, sizeof(v), "v%d-%d", w->id, i);
-        switch (i % 4) {
+        switch (i % 5) {
+        case 4: {
+            /* VerifiableSet (async commit, proof on a worker) proving from the
+             * last tx this writer saw */
+            Immudb__Schema__KeyValue kv;
+            immudb__schema__key_value__init(&kv);
+            kv.key = BINN(k, strlen(k));
+            kv.value = BINN(v, strlen(v));
+            Immudb__Schema__KeyValue *kvs[1] = {&kv};
+            Immudb__Schema__SetRequest sq;
+            immudb__schema__set_request__init(&sq);
+            sq.n_kvs = 1;
+            sq.kvs = kvs;
+            Immudb__Schema__VerifiableSetRequest vq;
+            immudb__schema__verifiable_set_request__init(&vq);
+            vq.setrequest = &sq;
+            uint64_t since = w->nids ? w->ids[w->nids - 1] : 0;
+            vq.provesincetx = since;
+            Immudb__Schema__VerifiableTx *vt = NULL;
+            if (wcall(w, "VerifiableSet", &vq.base, &immudb__schema__verifiable_tx__descriptor,
+                      &vt) == GW_OK &&
+                vt) {
+                const Immudb__Schema__DualProof *p = vt->dualproof;
+                uint64_t id = vt->tx && vt->tx->header ? vt->tx->header->id : 0;
+                if (!id || !p || !p->targettxheader || p->targettxheader->id != id ||
+                    !p->sourcetxheader || p->sourcetxheader->id != (since ? since : id) ||
+                    id <= since)
+                    werr(w, "VerifiableSet: proof does not span since..tx", k, (int)id, "");
+                else
+                    note_id(w, id);
+                protobuf_c_message_free_unpacked(&vt->base, NULL);
+            }
+            break;
+        }
         case 0:
         case 1: {
             /* plain Set, then my write with noWait */
