@@ -176,7 +176,14 @@ int cix_decode(const uint8_t in[CIX_REC_SIZE], cixrec *r);
 
 /* ----------------------------------------------------- ahtree node file */
 #define AHT_NODE_SIZE 32
-/* An mt_nodestore over a segmented file of flat 32-byte digests. */
-void aht_nodestore(segf *f, mt_nodestore *ns);
+/* An mt_nodestore over a segmented file of flat 32-byte digests, with a
+ * cache of recent nodes in front (appends go through it, reads are served
+ * from it when they can: proofs for recent txs read the same right-edge
+ * nodes over and over, 32 bytes per pread otherwise). Returns 0 or
+ * SEAL_ENOMEM; aht_nodestore_free releases the cache. */
+int aht_nodestore(segf *f, mt_nodestore *ns);
+void aht_nodestore_free(mt_nodestore *ns);
+/* The file was cut to |nodes| digests: forget cached nodes from there on. */
+void aht_nodestore_cut(mt_nodestore *ns, uint64_t nodes);
 
 #endif

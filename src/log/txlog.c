@@ -36,6 +36,7 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <pthread.h>
 #endif
 
 /* ------------------------------------------------------------ CRC-32C */
@@ -303,26 +304,99 @@ int cix_decode(const uint8_t in[CIX_REC_SIZE], cixrec *r)
 /* ------------------------------------------------- ahtree node store */
 /* The ahtree node file is the flat array of 32-byte digests in immudb's
  * node order (spec 4.2): node i lives at byte 32*i of the logical file. */
+/* The node cache: direct-mapped by node index, striped locks. Nodes never
+ * change once written, except when the file is cut (a rolled-back commit,
+ * recovery): aht_nodestore_cut forgets them then. */
+#define AHT_CACHE_SLOTS (1u << 15) /* 32768 nodes, about 1.3 MiB */
+#define AHT_CACHE_LOCKS 64
+struct aht_slot {
+    uint64_t idx1; /* node index + 1; 0 = empty */
+    mt_hash h;
+};
+typedef struct aht_store {
+    segf *f;
+    pthread_mutex_t mu[AHT_CACHE_LOCKS];
+    struct aht_slot slot[AHT_CACHE_SLOTS];
+} aht_store;
+
+static void cache_put_node(aht_store *a, uint64_t idx, const mt_hash h)
+{
+    uint32_t i = (uint32_t)(idx & (AHT_CACHE_SLOTS - 1));
+    pthread_mutex_t *m = &a->mu[i % AHT_CACHE_LOCKS];
+    pthread_mutex_lock(m);
+    a->slot[i].idx1 = idx + 1;
+    memcpy(a->slot[i].h, h, sizeof(mt_hash));
+    pthread_mutex_unlock(m);
+}
+
 static int aht_append(void *ctx, const mt_hash *nodes, size_t n)
 {
-    segf *f = ctx;
+    aht_store *a = ctx;
+    uint64_t first = segf_rec_count(a->f, AHT_NODE_SIZE);
     for (size_t i = 0; i < n; i++) {
-        int rc = segf_append(f, nodes[i], AHT_NODE_SIZE, NULL);
+        int rc = segf_append(a->f, nodes[i], AHT_NODE_SIZE, NULL);
         if (rc != 0)
             return rc;
     }
+    for (size_t i = 0; i < n; i++)
+        cache_put_node(a, first + i, nodes[i]);
     return 0;
 }
 
 static int aht_read(void *ctx, uint64_t idx, mt_hash out)
 {
-    segf *f = ctx;
-    return segf_read(f, segf_rec_loc(segf_seg_size(f), AHT_NODE_SIZE, idx), out, AHT_NODE_SIZE);
+    aht_store *a = ctx;
+    uint32_t i = (uint32_t)(idx & (AHT_CACHE_SLOTS - 1));
+    pthread_mutex_t *m = &a->mu[i % AHT_CACHE_LOCKS];
+    pthread_mutex_lock(m);
+    bool hit = a->slot[i].idx1 == idx + 1;
+    if (hit)
+        memcpy(out, a->slot[i].h, sizeof(mt_hash));
+    pthread_mutex_unlock(m);
+    if (hit)
+        return 0;
+    int rc = segf_read(a->f, segf_rec_loc(segf_seg_size(a->f), AHT_NODE_SIZE, idx), out,
+                       AHT_NODE_SIZE);
+    if (rc == 0)
+        cache_put_node(a, idx, out);
+    return rc;
 }
 
-void aht_nodestore(segf *f, mt_nodestore *ns)
+int aht_nodestore(segf *f, mt_nodestore *ns)
 {
-    ns->ctx = f;
+    aht_store *a = seal_calloc(1, sizeof(*a));
+    if (!a)
+        return SEAL_ENOMEM;
+    a->f = f;
+    for (int i = 0; i < AHT_CACHE_LOCKS; i++)
+        pthread_mutex_init(&a->mu[i], NULL);
+    ns->ctx = a;
     ns->append = aht_append;
     ns->read = aht_read;
+    return 0;
+}
+
+void aht_nodestore_free(mt_nodestore *ns)
+{
+    aht_store *a = ns->ctx;
+    if (!a)
+        return;
+    for (int i = 0; i < AHT_CACHE_LOCKS; i++)
+        pthread_mutex_destroy(&a->mu[i]);
+    seal_free(a);
+    ns->ctx = NULL;
+}
+
+void aht_nodestore_cut(mt_nodestore *ns, uint64_t nodes)
+{
+    aht_store *a = ns->ctx;
+    if (!a)
+        return;
+    for (int l = 0; l < AHT_CACHE_LOCKS; l++)
+        pthread_mutex_lock(&a->mu[l]);
+    for (uint32_t i = 0; i < AHT_CACHE_SLOTS; i++)
+        if (a->slot[i].idx1 > nodes)
+            a->slot[i].idx1 = 0;
+    for (int l = AHT_CACHE_LOCKS - 1; l >= 0; l--)
+        pthread_mutex_unlock(&a->mu[l]);
 }

@@ -712,6 +712,7 @@ static int rollback_data(seal_store *s, uint64_t id0, uint64_t tx_end0, uint64_t
     if ((r = segf_truncate(s->ahtf, segf_rec_loc(segf_seg_size(s->ahtf), AHT_NODE_SIZE, nodes))) !=
         0)
         rc = r;
+    aht_nodestore_cut(&s->ns, nodes);
     mt_ahtree_free(s->aht);
     s->aht = NULL;
     if ((r = mt_ahtree_open(&s->aht, &s->ns, id0)) != 0)

@@ -283,6 +283,7 @@ static int recover_aht(seal_store *s, uint64_t d)
                       (unsigned long long)(keep * AHT_NODE_SIZE));
         if ((rc = segf_truncate(s->ahtf, segf_rec_loc(seg, AHT_NODE_SIZE, keep))) != 0)
             return rc;
+        aht_nodestore_cut(&s->ns, keep);
     }
     if ((rc = mt_ahtree_open(&s->aht, &s->ns, k)) != 0)
         return st_err(rc, "%s: cannot open the hash tree at %llu leaves", segf_dir(s->ahtf),

@@ -239,7 +239,8 @@ static int open_files(seal_store *s)
     if ((rc = path_join(p, sizeof(p), s->dir, "aht")) ||
         (rc = segf_open(&s->ahtf, p, "sha", fixed, true)))
         goto fail;
-    aht_nodestore(s->ahtf, &s->ns);
+    if ((rc = aht_nodestore(s->ahtf, &s->ns)) != 0)
+        goto fail;
     return sync_dir(s->dir);
 fail:
     return st_err(rc, "cannot open the log files of %s (%s)", s->dir, seal_strerror(rc));
@@ -255,6 +256,7 @@ static void store_free(seal_store *s)
     segf_close(s->valf);
     segf_close(s->cixf);
     segf_close(s->ahtf);
+    aht_nodestore_free(&s->ns);
     if (s->ix)
         idx_close(s->ix);
     if (s->lock_fd >= 0)
