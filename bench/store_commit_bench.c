@@ -15,7 +15,8 @@
  * (seconds per (b) point, default 2), SEAL_BENCH_THREADS (threads for (a),
  * default 8), SEAL_BENCH_ONLY (a subset of the letters "abe": run only those
  * parts, e.g. "a"; default all), SEAL_BENCH_ROUNDS (runs of each (a) point,
- * the best is printed; default 1). */
+ * the best is printed; default 1). An argument starting with '-' (--help)
+ * prints the usage and exits with 2. */
 #include "seal/seal.h"
 #include "seal/seal_fips.h"
 #include "crypto/cry.h"
@@ -50,7 +51,7 @@ static seal_store *open_fresh(const char *name, seal_durability d)
 {
     char dir[700], cmd[800];
     snprintf(dir, sizeof(dir), "%s/%s", g_base, name);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
     if (system(cmd) != 0)
         exit(1);
     seal_options o;
@@ -260,9 +261,20 @@ int main(int argc, char **argv)
         return 1;
     }
     seal_log_set_level(SEAL_LOG_WARN);
+    if (argc > 2 || (argc > 1 && (argv[1][0] == '-' || strchr(argv[1], '\'') != NULL))) {
+        /* "--help", any option, or a path the shell commands below cannot quote */
+        fprintf(stderr,
+                "usage: %s [DIR]\n"
+                "  runs the storage engine benchmarks in DIR (default /tmp/seal-bench;\n"
+                "  its subdirectories a, b and e are removed and recreated); environment:\n"
+                "  SEAL_BENCH_ONLY, SEAL_BENCH_ROUNDS, SEAL_BENCH_ENTRIES, SEAL_BENCH_THREADS,\n"
+                "  SEAL_BENCH_SECS, SEAL_BENCH_TXS (see the top of store_commit_bench.c)\n",
+                argv[0]);
+        return 2;
+    }
     snprintf(g_base, sizeof(g_base), "%s", argc > 1 ? argv[1] : "/tmp/seal-bench");
     char cmd[1000];
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", g_base);
+    snprintf(cmd, sizeof(cmd), "mkdir -p -- '%s'", g_base);
     if (system(cmd) != 0)
         return 1;
     long entries = envl("SEAL_BENCH_ENTRIES", 2000000);
@@ -314,14 +326,14 @@ int main(int argc, char **argv)
         return 0;
     char dir[700];
     snprintf(dir, sizeof(dir), "%s/e", g_base);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
     if (system(cmd) != 0)
         return 1;
     double t0 = now();
     build_backlog(dir, ntx);
     double tb = now() - t0;
     /* the worst case: the index is lost too, every tx is a backlog */
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s/index'", dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s/index'", dir);
     if (system(cmd) != 0)
         return 1;
     seal_store_info info;
