@@ -76,8 +76,10 @@ int segf_read(segf *f, uint64_t loc, void *buf, size_t n);
  * empty. *loc (if non-NULL) receives its location. Writer thread only. */
 int segf_append(segf *f, const void *p, size_t n, uint64_t *loc);
 /* Appends the |n| pieces of |iov| as one record (contiguous, placed like a
- * record of their total size; *loc = where the first piece lands), copying
- * them into the write buffer in one go. Writer thread only. */
+ * record of their total size; *loc = where the first piece lands). Small
+ * records are copied into the write buffer; from 32 KiB on the buffer is
+ * flushed and the pieces go to the file at once with pwritev, from the
+ * caller's memory. Writer thread only. */
 struct iovec;
 int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc);
 /* Writes buffered bytes to the file (no fsync). */

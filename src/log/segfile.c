@@ -27,6 +27,10 @@
 #define SEGF_CACHE     32
 #define SEGF_BUF_FLUSH (4u << 20)   /* flush the write buffer beyond this */
 #define SEGF_DIRECT    (256u << 10) /* write records this big straight to the file */
+/* segf_appendv writes pieces totalling this much straight from the caller's
+ * memory (one pwritev) instead of copying them into the write buffer */
+#define SEGF_DIRECT_V (32u << 10)
+#define SEGF_IOV      64 /* iovecs per pwritev */
 
 struct cache_ent {
     uint32_t seg;
@@ -133,6 +137,71 @@ static int full_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off)
         off += (uint64_t)w;
     }
     return 0;
+}
+
+/* pwritev of |n| pieces at |off|, all of them (short writes continued),
+ * with the fault injection of full_pwrite. */
+static int full_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    size_t limit = total; /* bytes to write before failing */
+    int fail = 0;
+    long long budget = atomic_load(&g_fail_budget);
+    if (budget >= 0) {
+        if ((long long)total > budget) {
+            /* write the part that "fits", then fail like a full disk */
+            limit = (size_t)budget;
+            atomic_store(&g_fail_budget, 0);
+            fail = atomic_load(&g_fail_err);
+        } else {
+            atomic_fetch_sub(&g_fail_budget, (long long)total);
+        }
+    }
+    size_t i = 0, skip = 0; /* next byte: iov[i] + skip */
+    while (limit > 0) {
+        struct iovec v[SEGF_IOV];
+        int k = 0;
+        size_t want = 0;
+        for (size_t j = i, sk = skip; j < n && k < SEGF_IOV && want < limit; j++, sk = 0) {
+            size_t len = iov[j].iov_len - sk;
+            if (len == 0)
+                continue;
+            if (len > limit - want)
+                len = limit - want;
+            v[k].iov_base = (uint8_t *)iov[j].iov_base + sk;
+            v[k].iov_len = len;
+            want += len;
+            k++;
+        }
+        ssize_t w = pwritev(fd, v, k, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            int rc = errno_rc(errno);
+            SEAL_LOGE("log", "write failed at offset %llu: %s", (unsigned long long)off,
+                      strerror(errno));
+            return fail ? fail : rc;
+        }
+        if (w == 0)
+            return SEAL_EIO;
+        size_t done = (size_t)w;
+        off += done;
+        limit -= done;
+        while (done > 0) {
+            size_t len = iov[i].iov_len - skip;
+            if (done < len) {
+                skip += done;
+                done = 0;
+            } else {
+                done -= len;
+                i++;
+                skip = 0;
+            }
+        }
+    }
+    return fail;
 }
 
 static int full_pread(int fd, uint8_t *p, size_t n, uint64_t off)
@@ -640,21 +709,11 @@ int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
         return SEAL_ESTATE;
     for (size_t i = 0; i < n; i++)
         total += iov[i].iov_len;
-    if (total >= SEGF_DIRECT || f->nsegs == 0) {
-        /* large: piece by piece (each goes straight to the file) */
-        for (size_t i = 0; i < n; i++) {
-            uint64_t l;
-            if ((rc = segf_append(f, iov[i].iov_base, iov[i].iov_len, &l)) != 0)
-                return rc;
-            if (i == 0 && loc)
-                *loc = l;
-        }
-        if (n == 0 && loc)
-            *loc = segf_end(f);
-        return 0;
-    }
+    if (f->nsegs == 0 && (rc = new_segment(f)) != 0)
+        return rc;
     uint64_t cur = f->lens[f->nsegs - 1] + f->blen;
     if (cur > 0 && cur + total > f->seg_size) {
+        /* leave the segment complete and durable before starting the next */
         if ((rc = segf_flush(f)) != 0)
             return rc;
         if ((rc = do_sync(f->wfd)) != 0) {
@@ -667,6 +726,19 @@ int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
     }
     if (loc)
         *loc = log_loc(f->nsegs - 1, cur);
+    if (total >= SEGF_DIRECT_V) {
+        /* large: from the caller's memory to the file, no copy here */
+        if ((rc = segf_flush(f)) != 0)
+            return rc;
+        if ((rc = full_pwritev(f->wfd, iov, n, cur)) != 0)
+            return rc;
+        pthread_mutex_lock(&f->mu);
+        f->lens[f->nsegs - 1] += total;
+        pthread_mutex_unlock(&f->mu);
+        f->dirty = true;
+        f->written += total;
+        return 0;
+    }
     pthread_mutex_lock(&f->mu);
     if (f->blen + total > f->bcap) {
         size_t cap = f->bcap ? f->bcap : 64 * 1024;
@@ -681,7 +753,8 @@ int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
         f->bcap = cap;
     }
     for (size_t i = 0; i < n; i++) {
-        memcpy(f->buf + f->blen, iov[i].iov_base, iov[i].iov_len);
+        if (iov[i].iov_len)
+            memcpy(f->buf + f->blen, iov[i].iov_base, iov[i].iov_len);
         f->blen += iov[i].iov_len;
     }
     pthread_mutex_unlock(&f->mu);

@@ -91,26 +91,33 @@ void seal_tx_free(seal_tx *tx)
     seal_free(tx->e);
     seal_free(tx->pre);
     seal_free(tx->data);
+    seal_free(tx->vals);
     seal_free(tx);
+}
+
+/* Appends |n| bytes to a growing buffer; *off = where they start. */
+static int buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n, size_t *off)
+{
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : 256;
+        while (c < *len + n)
+            c *= 2;
+        uint8_t *d = seal_realloc(*buf, c);
+        if (!d)
+            return SEAL_ENOMEM;
+        *buf = d;
+        *cap = c;
+    }
+    if (n)
+        memcpy(*buf + *len, p, n);
+    *off = *len;
+    *len += n;
+    return 0;
 }
 
 static int data_add(seal_tx *tx, const void *p, size_t n, size_t *off)
 {
-    if (tx->dlen + n > tx->dcap) {
-        size_t cap = tx->dcap ? tx->dcap : 256;
-        while (cap < tx->dlen + n)
-            cap *= 2;
-        uint8_t *d = seal_realloc(tx->data, cap);
-        if (!d)
-            return SEAL_ENOMEM;
-        tx->data = d;
-        tx->dcap = cap;
-    }
-    if (n)
-        memcpy(tx->data + tx->dlen, p, n);
-    *off = tx->dlen;
-    tx->dlen += n;
-    return 0;
+    return buf_add(&tx->data, &tx->dlen, &tx->dcap, p, n, off);
 }
 
 static int check_key(seal_store *s, const void *key, size_t key_len)
@@ -169,7 +176,7 @@ int seal_tx_add(seal_tx *tx, const void *key, size_t key_len, const void *value,
     }
     size_t dlen0 = tx->dlen;
     if ((rc = data_add(tx, key, key_len, &e.koff)) != 0 ||
-        (rc = data_add(tx, value, value_len, &e.voff)) != 0) {
+        (rc = buf_add(&tx->vals, &tx->vdlen, &tx->vdcap, value, value_len, &e.voff)) != 0) {
         tx->dlen = dlen0;
         return rc;
     }
@@ -472,36 +479,21 @@ static int ensure_scratch(seal_store *s, size_t rec)
 }
 
 /* Appends the values of |tx|: in one piece when they all fit in the current
- * segment (the usual case), else one by one with the placement rule. */
+ * segment (the usual case: tx->vals is that piece, and a large one goes from
+ * there to the file without a copy), else one by one with the placement
+ * rule. */
 static int write_values(seal_store *s, seal_tx *tx, txrec_entry *ents)
 {
     int rc;
-    size_t total = 0;
-    for (size_t i = 0; i < tx->n; i++)
-        total += tx->e[i].vlen;
+    size_t total = tx->vdlen; /* the sum of the entries' vlen */
     uint64_t cur = segf_end(s->valf);
     if (total > 0 && segf_nsegs(s->valf) > 0 &&
         log_loc_off(cur) + total <= segf_seg_size(s->valf)) {
-        struct iovec stackv[64];
-        struct iovec *iov = tx->n <= 64 ? stackv : seal_malloc(tx->n * sizeof(*iov));
-        if (!iov)
-            return SEAL_ENOMEM;
-        size_t k = 0;
-        uint64_t off = 0;
-        for (size_t i = 0; i < tx->n; i++) {
-            const struct tx_ent *e = &tx->e[i];
-            ents[i].vloc = st_loc_add(cur, off);
-            off += e->vlen;
-            if (e->vlen) {
-                iov[k].iov_base = tx->data + e->voff;
-                iov[k].iov_len = e->vlen;
-                k++;
-            }
-        }
+        for (size_t i = 0; i < tx->n; i++)
+            ents[i].vloc = st_loc_add(cur, tx->e[i].voff);
+        struct iovec iov = {tx->vals, total};
         uint64_t loc;
-        rc = segf_appendv(s->valf, iov, k, &loc);
-        if (iov != stackv)
-            seal_free(iov);
+        rc = segf_appendv(s->valf, &iov, 1, &loc);
         if (rc == 0 && loc != cur)
             rc = st_err(SEAL_EIO, "value log placement moved (internal error)");
         return rc;
@@ -509,7 +501,7 @@ static int write_values(seal_store *s, seal_tx *tx, txrec_entry *ents)
     for (size_t i = 0; i < tx->n; i++) {
         const struct tx_ent *e = &tx->e[i];
         if (e->vlen) {
-            if ((rc = segf_append(s->valf, tx->data + e->voff, e->vlen, &ents[i].vloc)) != 0)
+            if ((rc = segf_append(s->valf, tx->vals + e->voff, e->vlen, &ents[i].vloc)) != 0)
                 return rc;
         } else {
             ents[i].vloc = segf_end(s->valf);
@@ -1124,7 +1116,7 @@ static int hash_tx(seal_store *s, seal_tx *tx, struct creq *r)
     }
     for (size_t i = 0; i < tx->n && rc == 0; i++) {
         const struct tx_ent *e = &tx->e[i];
-        cry_part part = {tx->data + e->voff, e->vlen};
+        cry_part part = {tx->vals + e->voff, e->vlen};
         rc = cry_sha256v(r->hval[i], &part, 1);
         if (rc == 0)
             rc = mt_entry_digest(dig[i], s->version, e->md, e->md_len, tx->data + e->koff, e->klen,

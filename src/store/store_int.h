@@ -31,8 +31,8 @@ void st_err_clear(void);
 enum { PRE_EXISTS = 1, PRE_ABSENT = 2, PRE_NOT_MODIFIED = 3 };
 
 struct tx_ent {
-    size_t koff; /* offsets into seal_tx.data */
-    size_t voff;
+    size_t koff; /* offset into seal_tx.data */
+    size_t voff; /* offset into seal_tx.vals */
     uint32_t klen;
     uint32_t vlen;
     uint8_t md_len;
@@ -55,8 +55,12 @@ struct seal_tx {
     struct tx_ent *e;
     size_t npre, precap;
     struct tx_pre *pre;
-    uint8_t *data;
+    uint8_t *data; /* keys (entries and preconditions) */
     size_t dlen, dcap;
+    /* the values, back to back in entry order: the tx's stretch of the value
+     * log, written from here as one piece (commit.c, write_values) */
+    uint8_t *vals;
+    size_t vdlen, vdcap;
     bool has_txmd;
     mt_txmd txmd;
 };

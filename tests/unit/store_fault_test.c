@@ -1,7 +1,8 @@
 /* store_fault_test.c - failed writes: a write that fails part way (fault
  * injection in the segmented-file layer, at many byte budgets) fails the
  * commit cleanly, leaves every file byte for byte as before, and the store
- * keeps working; that includes a failure in the commit index write, which
+ * keeps working (values of large txs, written straight from the tx's
+ * buffer, included); that includes a failure in the commit index write, which
  * comes after the data was synced (the round is undone); failures injected
  * while several threads commit (rounds in flight in the pipeline) leave
  * exactly the acknowledged txs; a failed fdatasync makes the store refuse
@@ -193,6 +194,72 @@ static bool file_has(const char *path, const char *needle)
 
 /* The commit index record is written after the round's data is durable; a
  * failure there undoes the round: every file as before, the store usable. */
+/* Values of 60 KB per tx go from the tx's buffer to the value log in one
+ * pwritev (segf_appendv's direct path): a failure anywhere in them, or in
+ * the record after them, or at a segment switch, leaves the files as they
+ * were. */
+static void test_direct_write_failures(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", t_path("dwf"));
+    seal_options o;
+    seal_options_default(&o);
+    o.segment_size = 256 * 1024; /* four txs' values per segment */
+    seal_store *s;
+    CHECK_OK(seal_open(dir, &o, &s));
+    seal_txhdr h;
+    int t = 0;
+    long long budgets[] = {0,     1,     4095,  4096,  19999, 20000, 32768,
+                           59999, 60000, 60001, 60100, 60300, 61000};
+    int cases = 0;
+    for (int round = 0; round < 5; round++) {
+        CHECK_OK(commit_n(s, t++, 20000, &h)); /* moves the segment position */
+        for (size_t b = 0; b < SEAL_ARRAY_LEN(budgets); b++) {
+            uint64_t st0, st1;
+            uint8_t alh0[32], alh1[32];
+            char h0[65], h1[65];
+            CHECK_OK(seal_state(s, &st0, alh0));
+            hash_dir(dir, h0);
+            segf_fail_after(budgets[b], b % 2 ? SEAL_ENOSPACE : SEAL_EIO);
+            int rc = commit_n(s, 1000 + t, 20000, &h);
+            segf_fail_after(-1, 0);
+            if (rc == 0) {
+                CHECK_INT(h.id, st0 + 1);
+                t++;
+                continue;
+            }
+            if (rc != SEAL_ENOSPACE && rc != SEAL_EIO) {
+                T_FAIL("budget %lld: commit gave %s", budgets[b], t_errstr(rc));
+                continue;
+            }
+            CHECK_OK(seal_state(s, &st1, alh1));
+            CHECK_INT(st1, st0);
+            CHECK_MEM(alh1, alh0, 32);
+            hash_dir(dir, h1);
+            if (strcmp(h0, h1) != 0)
+                T_FAIL("round %d, budget %lld: files changed after a failed commit", round,
+                       budgets[b]);
+            cases++;
+        }
+    }
+    CHECK_OK(commit_n(s, t++, 20000, &h));
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    uint64_t st;
+    uint8_t alh[32];
+    CHECK_OK(seal_state(s, &st, alh));
+    seal_close(s);
+    CHECK_OK(seal_open(dir, &o, &s));
+    uint64_t st2;
+    uint8_t alh2[32];
+    CHECK_OK(seal_state(s, &st2, alh2));
+    CHECK_INT(st2, st);
+    CHECK_MEM(alh2, alh, 32);
+    CHECK_OK(seal_verify(s, NULL, NULL, NULL));
+    seal_close(s);
+    fprintf(stderr, "  %d failed direct writes\n", cases);
+    CHECK(cases >= 50);
+}
+
 static void test_cix_write_failure(void)
 {
     char dir[600], logp[700];
@@ -445,6 +512,7 @@ int main(void)
     t_init();
     seal_log_set_level(SEAL_LOG_WARN);
     RUN(test_write_failures);
+    RUN(test_direct_write_failures);
     RUN(test_cix_write_failure);
     RUN(test_concurrent_failures);
     RUN(test_sync_failure);
