@@ -296,6 +296,41 @@ static void bad_inputs(int version)
         CHECK_STR(seal_last_error(), want);
         seal_tx_free(tx);
     }
+    /* keys of 1 to 24 bytes (the duplicate check hashes them 8 bytes at a
+     * time) that differ in a single byte, anywhere, or only in length, are
+     * all distinct; then one of them repeated is a duplicate */
+    for (int rep = 0; rep < 2; rep++) {
+        CHECK_OK(seal_tx_new(s, &tx));
+        int n = 0;
+        for (int len = 1; len <= 24; len++) {
+            uint8_t k[24];
+            memset(k, 'a', sizeof(k));
+            CHECK_OK(seal_tx_add(tx, k, (size_t)len, "v", 1, NULL));
+            n++;
+            for (int pos = 0; pos < len; pos++) {
+                k[pos] = 'b';
+                CHECK_OK(seal_tx_add(tx, k, (size_t)len, "v", 1, NULL));
+                k[pos] = 'a';
+                n++;
+            }
+        }
+        if (rep == 1) {
+            uint8_t k[24];
+            memset(k, 'a', sizeof(k));
+            k[19] = 'b'; /* entry 1 + 2 + ... + 20 + 20 = 230 */
+            CHECK_OK(seal_tx_add(tx, k, 20, "v", 1, NULL));
+            CHECK_ERR(seal_tx_commit(s, tx, NULL), SEAL_EDUPLICATE);
+            char want[80];
+            snprintf(want, sizeof(want), "key of entry 229 appears again as entry %d", n);
+            CHECK_STR(seal_last_error(), want);
+        } else {
+            /* no duplicate reported: the commit gets as far as the
+             * preconditions (and fails there, so that nothing is written) */
+            CHECK_OK(seal_tx_require_exists(tx, "no-such-key", 11));
+            CHECK_ERR(seal_tx_commit(s, tx, NULL), SEAL_EPRECONDITION);
+        }
+        seal_tx_free(tx);
+    }
 
     /* too many entries */
     CHECK_OK(seal_tx_new(s, &tx));
