@@ -12,9 +12,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     PKGS="$PKGS nodejs npm"
 fi
 
-# Optional extras: only if the caller asks for them (SEAL_DEPS_EXTRA=1).
+# Optional extras: only if the caller asks for them (SEAL_DEPS_EXTRA=1 for
+# clang and PostgreSQL, SEAL_DEPS_CLANG=1 for clang alone).
 if [ "${SEAL_DEPS_EXTRA:-0}" = 1 ]; then
     PKGS="$PKGS clang postgresql"
+elif [ "${SEAL_DEPS_CLANG:-0}" = 1 ]; then
+    PKGS="$PKGS clang"
 fi
 
 missing=""

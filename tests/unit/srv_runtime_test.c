@@ -186,7 +186,8 @@ static ProtobufCBinaryData bin(const char *s)
 /* Login; on success the token is kept in |k|. Returns the code. */
 static int login(cli *k, const char *user, const char *pw)
 {
-    Immudb__Schema__LoginRequest req = IMMUDB__SCHEMA__LOGIN_REQUEST__INIT;
+    Immudb__Schema__LoginRequest req;
+    immudb__schema__login_request__init(&req);
     req.user = bin(user);
     req.password = bin(pw);
     Immudb__Schema__LoginResponse *resp;
@@ -201,7 +202,8 @@ static int login(cli *k, const char *user, const char *pw)
 
 static int use_db(cli *k, const char *name)
 {
-    Immudb__Schema__Database req = IMMUDB__SCHEMA__DATABASE__INIT;
+    Immudb__Schema__Database req;
+    immudb__schema__database__init(&req);
     req.databasename = (char *)(uintptr_t)name;
     Immudb__Schema__UseDatabaseReply *resp;
     int code =
@@ -218,9 +220,12 @@ static int use_db(cli *k, const char *name)
 static int create_db_v2(cli *k, const char *name, int ver, bool if_not_exists,
                         Immudb__Schema__CreateDatabaseResponse **out)
 {
-    Immudb__Schema__CreateDatabaseRequest req = IMMUDB__SCHEMA__CREATE_DATABASE_REQUEST__INIT;
-    Immudb__Schema__DatabaseNullableSettings ns = IMMUDB__SCHEMA__DATABASE_NULLABLE_SETTINGS__INIT;
-    Immudb__Schema__NullableUint32 v = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
+    Immudb__Schema__CreateDatabaseRequest req;
+    immudb__schema__create_database_request__init(&req);
+    Immudb__Schema__DatabaseNullableSettings ns;
+    immudb__schema__database_nullable_settings__init(&ns);
+    Immudb__Schema__NullableUint32 v;
+    immudb__schema__nullable_uint32__init(&v);
     req.name = (char *)(uintptr_t)name;
     req.ifnotexists = if_not_exists;
     if (ver >= 0) {
@@ -240,7 +245,8 @@ static int create_db_v2(cli *k, const char *name, int ver, bool if_not_exists,
 
 static int create_user(cli *k, const char *user, const char *pw, uint32_t perm, const char *db)
 {
-    Immudb__Schema__CreateUserRequest req = IMMUDB__SCHEMA__CREATE_USER_REQUEST__INIT;
+    Immudb__Schema__CreateUserRequest req;
+    immudb__schema__create_user_request__init(&req);
     req.user = bin(user);
     req.password = bin(pw);
     req.permission = perm;
@@ -261,7 +267,8 @@ static int current_state(cli *k, Immudb__Schema__ImmutableState **out)
 
 static int open_session(cli *k, const char *user, const char *pw, const char *db)
 {
-    Immudb__Schema__OpenSessionRequest req = IMMUDB__SCHEMA__OPEN_SESSION_REQUEST__INIT;
+    Immudb__Schema__OpenSessionRequest req;
+    immudb__schema__open_session_request__init(&req);
     req.username = bin(user);
     req.password = bin(pw);
     req.databasename = (char *)(uintptr_t)db;
@@ -280,9 +287,11 @@ static int open_session(cli *k, const char *user, const char *pw, const char *db
 /* Set key=value in the selected database; *id gets the tx id. */
 static int kv_set(cli *k, const char *key, const char *val, uint64_t *id)
 {
-    Immudb__Schema__KeyValue kv = IMMUDB__SCHEMA__KEY_VALUE__INIT;
+    Immudb__Schema__KeyValue kv;
+    immudb__schema__key_value__init(&kv);
     Immudb__Schema__KeyValue *kvs[1] = {&kv};
-    Immudb__Schema__SetRequest req = IMMUDB__SCHEMA__SET_REQUEST__INIT;
+    Immudb__Schema__SetRequest req;
+    immudb__schema__set_request__init(&req);
     kv.key = bin(key);
     kv.value = bin(val);
     req.kvs = kvs;
@@ -298,7 +307,8 @@ static int kv_set(cli *k, const char *key, const char *val, uint64_t *id)
 /* The header version of tx |id| (TxById), or -1. */
 static int tx_version(cli *k, uint64_t id)
 {
-    Immudb__Schema__TxRequest req = IMMUDB__SCHEMA__TX_REQUEST__INIT;
+    Immudb__Schema__TxRequest req;
+    immudb__schema__tx_request__init(&req);
     req.tx = id;
     Immudb__Schema__Tx *tx = NULL;
     int v = -1;
@@ -335,7 +345,8 @@ static void test_login_logout(void)
     CHECK_MSG(&k, "Please login");
 
     /* Login ignores the stale header; no warning with a non-default password. */
-    Immudb__Schema__LoginRequest req = IMMUDB__SCHEMA__LOGIN_REQUEST__INIT;
+    Immudb__Schema__LoginRequest req;
+    immudb__schema__login_request__init(&req);
     req.user = bin("immudb");
     req.password = bin(ADMIN_PW);
     Immudb__Schema__LoginResponse *lr = NULL;
@@ -407,7 +418,8 @@ static void test_default_password_warning(void)
     srv_get_info(t.s, &info);
     CHECK(info.admin_default);
     CHECK(info.admin_created);
-    Immudb__Schema__LoginRequest req = IMMUDB__SCHEMA__LOGIN_REQUEST__INIT;
+    Immudb__Schema__LoginRequest req;
+    immudb__schema__login_request__init(&req);
     req.user = bin("immudb");
     req.password = bin("immudb");
     Immudb__Schema__LoginResponse *lr = NULL;
@@ -502,17 +514,20 @@ static void test_databases(void)
     CHECK_INT(create_db_v2(&k, "bad-name", -1, false, NULL), GW_UNKNOWN);
     CHECK_MSG(&k, "punctuation marks and symbols are not allowed in database name");
     /* Legacy CreateDatabase gets the server's default version (1 here). */
-    Immudb__Schema__Database d = IMMUDB__SCHEMA__DATABASE__INIT;
+    Immudb__Schema__Database d;
+    immudb__schema__database__init(&d);
     d.databasename = "legacy";
     CHECK_INT(call(&k, "CreateDatabase", &d.base, NULL, NULL), GW_OK);
     /* CreateDatabaseWith (old settings). */
-    Immudb__Schema__DatabaseSettings ds = IMMUDB__SCHEMA__DATABASE_SETTINGS__INIT;
+    Immudb__Schema__DatabaseSettings ds;
+    immudb__schema__database_settings__init(&ds);
     ds.databasename = "withdb";
     ds.maxkeylen = 512;
     CHECK_INT(call(&k, "CreateDatabaseWith", &ds.base, NULL, NULL), GW_OK);
 
     /* DatabaseListV2. */
-    Immudb__Schema__DatabaseListRequestV2 lreq = IMMUDB__SCHEMA__DATABASE_LIST_REQUEST_V2__INIT;
+    Immudb__Schema__DatabaseListRequestV2 lreq;
+    immudb__schema__database_list_request_v2__init(&lreq);
     Immudb__Schema__DatabaseListResponseV2 *l2 = NULL;
     CHECK_INT(call(&k, "DatabaseListV2", &lreq.base,
                    &immudb__schema__database_list_response_v2__descriptor, &l2),
@@ -547,7 +562,8 @@ static void test_databases(void)
 
     /* Settings of the selected database. */
     CHECK_INT(use_db(&k, "dbv0"), GW_OK);
-    Immudb__Schema__DatabaseSettingsRequest sreq = IMMUDB__SCHEMA__DATABASE_SETTINGS_REQUEST__INIT;
+    Immudb__Schema__DatabaseSettingsRequest sreq;
+    immudb__schema__database_settings_request__init(&sreq);
     Immudb__Schema__DatabaseSettingsResponse *sr = NULL;
     CHECK_INT(call(&k, "GetDatabaseSettingsV2", &sreq.base,
                    &immudb__schema__database_settings_response__descriptor, &sr),
@@ -586,9 +602,12 @@ static void test_databases(void)
     FREE_MSG(hr);
 
     /* UpdateDatabaseV2: autoload off; a permanent setting is refused. */
-    Immudb__Schema__UpdateDatabaseRequest ureq = IMMUDB__SCHEMA__UPDATE_DATABASE_REQUEST__INIT;
-    Immudb__Schema__DatabaseNullableSettings ns = IMMUDB__SCHEMA__DATABASE_NULLABLE_SETTINGS__INIT;
-    Immudb__Schema__NullableBool nb = IMMUDB__SCHEMA__NULLABLE_BOOL__INIT;
+    Immudb__Schema__UpdateDatabaseRequest ureq;
+    immudb__schema__update_database_request__init(&ureq);
+    Immudb__Schema__DatabaseNullableSettings ns;
+    immudb__schema__database_nullable_settings__init(&ns);
+    Immudb__Schema__NullableBool nb;
+    immudb__schema__nullable_bool__init(&nb);
     nb.value = 0;
     ns.autoload = &nb;
     ureq.database = "dbv1";
@@ -602,7 +621,8 @@ static void test_databases(void)
         CHECK(ur->settings && ur->settings->autoload && !ur->settings->autoload->value);
     }
     FREE_MSG(ur);
-    Immudb__Schema__NullableUint32 fs = IMMUDB__SCHEMA__NULLABLE_UINT32__INIT;
+    Immudb__Schema__NullableUint32 fs;
+    immudb__schema__nullable_uint32__init(&fs);
     fs.value = 1 << 20;
     ns.autoload = NULL;
     ns.filesize = &fs;
@@ -613,7 +633,8 @@ static void test_databases(void)
     CHECK_MSG(&k, "database is reserved");
 
     /* Unload / load / delete. */
-    Immudb__Schema__UnloadDatabaseRequest unl = IMMUDB__SCHEMA__UNLOAD_DATABASE_REQUEST__INIT;
+    Immudb__Schema__UnloadDatabaseRequest unl;
+    immudb__schema__unload_database_request__init(&unl);
     Immudb__Schema__UnloadDatabaseResponse *unr = NULL;
     unl.database = "dbv0";
     CHECK_INT(call(&k, "UnloadDatabase", &unl.base,
@@ -636,14 +657,17 @@ static void test_databases(void)
         if (strcmp(l2->databases[i]->name, "dbv0") == 0)
             CHECK(!l2->databases[i]->loaded);
     FREE_MSG(l2);
-    Immudb__Schema__LoadDatabaseRequest ld = IMMUDB__SCHEMA__LOAD_DATABASE_REQUEST__INIT;
+    Immudb__Schema__LoadDatabaseRequest ld;
+    immudb__schema__load_database_request__init(&ld);
     ld.database = "dbv0";
     CHECK_INT(call(&k, "LoadDatabase", &ld.base, NULL, NULL), GW_OK);
     CHECK_INT(call(&k, "LoadDatabase", &ld.base, NULL, NULL), GW_UNKNOWN);
     CHECK_MSG(&k, "database already loaded");
     CHECK_INT(current_state(&k, NULL), GW_OK);
 
-    Immudb__Schema__DeleteDatabaseRequest del = IMMUDB__SCHEMA__DELETE_DATABASE_REQUEST__INIT;
+    Immudb__Schema__DeleteDatabaseRequest del;
+
+    immudb__schema__delete_database_request__init(&del);
     del.database = "legacy";
     CHECK_INT(call(&k, "UnloadDatabase", &del.base, NULL, NULL), GW_OK);
     CHECK_INT(call(&k, "DeleteDatabase", &del.base, NULL, NULL), GW_OK);
@@ -678,11 +702,13 @@ static void test_default_header_version_0(void)
     if (!ts_start(&t, &o) || !cli_open(&k, t.port))
         goto out;
     CHECK_INT(login(&k, "immudb", ADMIN_PW), GW_OK);
-    Immudb__Schema__Database d = IMMUDB__SCHEMA__DATABASE__INIT;
+    Immudb__Schema__Database d;
+    immudb__schema__database__init(&d);
     d.databasename = "old";
     CHECK_INT(call(&k, "CreateDatabase", &d.base, NULL, NULL), GW_OK);
     CHECK_INT(use_db(&k, "old"), GW_OK);
-    Immudb__Schema__DatabaseSettingsRequest sreq = IMMUDB__SCHEMA__DATABASE_SETTINGS_REQUEST__INIT;
+    Immudb__Schema__DatabaseSettingsRequest sreq;
+    immudb__schema__database_settings_request__init(&sreq);
     Immudb__Schema__DatabaseSettingsResponse *sr = NULL;
     CHECK_INT(call(&k, "GetDatabaseSettingsV2", &sreq.base,
                    &immudb__schema__database_settings_response__descriptor, &sr),
@@ -785,7 +811,8 @@ static void test_users(void)
     /* Admin calls need a sysadmin. */
     CHECK_INT(create_db_v2(&a, "mine", -1, false, NULL), GW_UNKNOWN);
     CHECK_MSG(&a, "loggedin user does not have permissions for this operation");
-    Immudb__Schema__UnloadDatabaseRequest unl = IMMUDB__SCHEMA__UNLOAD_DATABASE_REQUEST__INIT;
+    Immudb__Schema__UnloadDatabaseRequest unl;
+    immudb__schema__unload_database_request__init(&unl);
     unl.database = "db1";
     CHECK_INT(call(&a, "UnloadDatabase", &unl.base, NULL, NULL), GW_UNKNOWN);
     CHECK_MSG(&a, "you do not have admin permission on this database");
@@ -797,7 +824,8 @@ static void test_users(void)
     FREE_MSG(ul);
 
     /* Her own password: the old one is needed, the rule applies. */
-    Immudb__Schema__ChangePasswordRequest cp = IMMUDB__SCHEMA__CHANGE_PASSWORD_REQUEST__INIT;
+    Immudb__Schema__ChangePasswordRequest cp;
+    immudb__schema__change_password_request__init(&cp);
     cp.user = bin("alice");
     cp.oldpassword = bin("not-it");
     cp.newpassword = bin("Alice-Pw2!");
@@ -817,7 +845,8 @@ static void test_users(void)
     CHECK_INT(login(&a, "alice", "Alice-Pw2!"), GW_OK);
 
     /* ChangePermission: grant db2 read-write, revoke db1; her logins end. */
-    Immudb__Schema__ChangePermissionRequest pr = IMMUDB__SCHEMA__CHANGE_PERMISSION_REQUEST__INIT;
+    Immudb__Schema__ChangePermissionRequest pr;
+    immudb__schema__change_permission_request__init(&pr);
     pr.action = IMMUDB__SCHEMA__PERMISSION_ACTION__GRANT;
     pr.username = "alice";
     pr.database = "db2";
@@ -848,7 +877,8 @@ static void test_users(void)
     }
 
     /* SetActiveUser: a deactivated user cannot log in. */
-    Immudb__Schema__SetActiveUserRequest sa = IMMUDB__SCHEMA__SET_ACTIVE_USER_REQUEST__INIT;
+    Immudb__Schema__SetActiveUserRequest sa;
+    immudb__schema__set_active_user_request__init(&sa);
     sa.username = "alice";
     sa.active = 0;
     CHECK_INT(call(&k, "SetActiveUser", &sa.base, NULL, NULL), GW_OK);
@@ -956,7 +986,8 @@ static void test_server_info_health_unimplemented(void)
         CHECK_STR(h->version, seal_version());
     }
     FREE_MSG(h);
-    Immudb__Schema__ServerInfoRequest sreq = IMMUDB__SCHEMA__SERVER_INFO_REQUEST__INIT;
+    Immudb__Schema__ServerInfoRequest sreq;
+    immudb__schema__server_info_request__init(&sreq);
     Immudb__Schema__ServerInfoResponse *si = NULL;
     CHECK_INT(
         call(&k, "ServerInfo", &sreq.base, &immudb__schema__server_info_response__descriptor, &si),
