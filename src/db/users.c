@@ -832,6 +832,8 @@ int users_admin_password_is_default(users_catalog *c, bool *out)
 {
     char *stored = NULL;
     int rc = 0, known;
+    if (!c || !out)
+        return SEAL_EINVAL;
     pthread_mutex_lock(&c->mu);
     const urec *r = find(c, USERS_SYSADMIN_NAME);
     known = c->admin_default;

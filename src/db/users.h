@@ -163,7 +163,7 @@ int users_bootstrap(users_catalog *c, const char *admin_password, bool force_res
 
 /* Is the superuser's password still "immudb"? Writes *out. The answer is
  * cached; the first call after users_open may run one PBKDF2 verification.
- * SEAL_ENOTFOUND if there is no superuser. */
+ * SEAL_ENOTFOUND if there is no superuser, SEAL_EINVAL for NULL arguments. */
 int users_admin_password_is_default(users_catalog *c, bool *out);
 
 /* A copy of a user (no password hash). */

@@ -51,7 +51,7 @@ static int report(struct vctx *v, uint64_t tx, segf *f, uint64_t loc, const char
     va_start(ap, fmt);
     vsnprintf(r->what, sizeof(r->what), fmt, ap);
     va_end(ap);
-    SEAL_LOGE("verify", "tx %llu: %s (%s offset %llu)", (unsigned long long)tx, r->what, r->file,
+    SEAL_LOGI("verify", "tx %llu: %s (%s offset %llu)", (unsigned long long)tx, r->what, r->file,
               (unsigned long long)r->offset);
     return st_err(SEAL_ECORRUPT, "verify: tx %llu: %s (%s offset %llu)", (unsigned long long)tx,
                   r->what, r->file, (unsigned long long)r->offset);
