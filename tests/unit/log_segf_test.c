@@ -2,9 +2,8 @@
  * the write buffer and large ones written straight from the caller's
  * memory (segf_appendv from 32 KiB) land where segf_append said, read back
  * the same from the writer and from the files, and each segment file's size
- * is exactly the end of its data although the writer reserves blocks ahead
- * (fallocate KEEP_SIZE); a reopened file and a truncated one go on
- * appending at the end of the data, not at the end of the reservation. */
+ * is exactly the end of its data; a reopened file and a truncated one go on
+ * appending at the end of the data. */
 #include "testlib.h"
 
 #include "log/log.h"
