@@ -132,6 +132,16 @@ static int history_call(srv_req *r, const Immudb__Schema__HistoryRequest *q, sdb
  * connection for milliseconds). */
 #define SET_INLINE_MAX_BYTES (64 * 1024)
 
+/* Can this Set be queued from the I/O thread? Not with preconditions (the
+ * first such tx waits for the index) nor above SET_INLINE_MAX_BYTES. */
+static bool set_fits_inline(const Immudb__Schema__SetRequest *q, const sdb_kv *kvs)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < q->n_kvs; i++)
+        bytes += kvs[i].key_len + kvs[i].value_len;
+    return q->n_preconditions == 0 && bytes <= SET_INLINE_MAX_BYTES;
+}
+
 /* A Set committed asynchronously is durable (and indexed): answer it. Runs
  * on a store thread. */
 static void set_done(void *ud, int rc, const seal_txhdr *hdr)
@@ -145,10 +155,7 @@ static void set_done(void *ud, int rc, const seal_txhdr *hdr)
  * back, or GS_TO_WORKER when that cannot be done without blocking. */
 static int set_inline(srv_req *r, const Immudb__Schema__SetRequest *q, const sdb_kv *kvs)
 {
-    size_t bytes = 0;
-    for (size_t i = 0; i < q->n_kvs; i++)
-        bytes += kvs[i].key_len + kvs[i].value_len;
-    if (q->n_preconditions || bytes > SET_INLINE_MAX_BYTES)
+    if (!set_fits_inline(q, kvs))
         return GS_TO_WORKER;
     srv_defer *d = srv_defer_begin(r);
     if (!d)
@@ -495,10 +502,7 @@ static int vset_inline(srv_req *r, const Immudb__Schema__VerifiableSetRequest *v
                        const sdb_kv *kvs)
 {
     const Immudb__Schema__SetRequest *q = vq->setrequest;
-    size_t bytes = 0;
-    for (size_t i = 0; i < q->n_kvs; i++)
-        bytes += kvs[i].key_len + kvs[i].value_len;
-    if (q->n_preconditions || bytes > SET_INLINE_MAX_BYTES)
+    if (!set_fits_inline(q, kvs))
         return GS_TO_WORKER;
     uint64_t last = 0;
     uint8_t alh[SEAL_HASH_LEN];
