@@ -6,6 +6,7 @@
  * and VerifiableSet (asynchronous commit, proof built on a worker).
  * Each writer reads its own write back with noWait right after a Set that
  * did not ask for noWait (the answer came after the index had the tx);
+ * Sets whose deadline passes while their commit is queued;
  * every tx id is handed out once; the database's last tx equals the count
  * of acknowledged writes. Then a server is stopped while Sets are in
  * flight: it stops cleanly and, reopened, has every acknowledged Set. */
@@ -404,10 +405,74 @@ static void stop_with_sets_in_flight(void)
     kvh_stop(&h);
 }
 
+/* Sets whose deadline (1 ms) passes while their commit is queued: each
+ * answers OK or DEADLINE_EXCEEDED, the late completions are harmless, and
+ * the server goes on serving; every Set answered OK is there. */
+static void deadlines_while_deferred(void)
+{
+    kvh h;
+    kvh_start(&h, 1, false);
+    int ok = 0, expired = 0;
+    char okkeys[200][32];
+    for (int i = 0; i < 200; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), "dl-%d", i);
+        Immudb__Schema__KeyValue kv;
+        immudb__schema__key_value__init(&kv);
+        kv.key = BINN(k, strlen(k));
+        kv.value = BINN(k, strlen(k));
+        Immudb__Schema__KeyValue *kvs[1] = {&kv};
+        Immudb__Schema__SetRequest q;
+        immudb__schema__set_request__init(&q);
+        q.n_kvs = 1;
+        q.kvs = kvs;
+        uint8_t buf[128];
+        size_t n = protobuf_c_message_get_packed_size(&q.base);
+        protobuf_c_message_pack(&q.base, buf);
+        gc_call_opts o;
+        memset(&o, 0, sizeof(o));
+        o.md = &h.md;
+        o.timeout_ms = 1;
+        o.local_grace_ms = 2000; /* wait for the server's own answer */
+        gc_status st;
+        uint8_t *r = NULL;
+        size_t rl = 0;
+        int rc = gc_unary(h.c, KVH_PATH "Set", &o, buf, n, &r, &rl, &st);
+        seal_free(r);
+        if (rc) {
+            T_FAIL("Set %s: transport %s", k, t_errstr(rc));
+            break;
+        }
+        if (st.code == GW_OK)
+            snprintf(okkeys[ok++], sizeof(okkeys[0]), "%s", k);
+        else if (st.code == GW_DEADLINE_EXCEEDED)
+            expired++;
+        else
+            T_FAIL("Set %s: status %d %s", k, st.code, st.message ? st.message : "");
+        gc_status_free(&st);
+    }
+    fprintf(stderr, "  %d answered, %d past their deadline\n", ok, expired);
+    CHECK(ok + expired == 200);
+    /* the server still serves, and what it acknowledged is there */
+    CHECK(kvh_set(&h, "after", "x") > 0);
+    for (int i = 0; i < ok; i++) {
+        Immudb__Schema__KeyRequest q;
+        immudb__schema__key_request__init(&q);
+        q.key = BINN(okkeys[i], strlen(okkeys[i]));
+        Immudb__Schema__Entry *e = NULL;
+        CHECK_INT(kvh_call(&h, "Get", &q.base, &immudb__schema__entry__descriptor, &e), GW_OK);
+        if (e)
+            CHECK(BIN_EQ(e->value, okkeys[i]));
+        kvh_free(e);
+    }
+    kvh_stop(&h);
+}
+
 int main(void)
 {
     t_init();
     RUN(all_paths_at_once);
+    RUN(deadlines_while_deferred);
     RUN(stop_with_sets_in_flight);
     return t_done();
 }
