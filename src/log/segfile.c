@@ -67,8 +67,24 @@ static atomic_int g_fail_sync = 0;
 
 void segf_fail_after(long long bytes, int err)
 {
-    atomic_store(&g_fail_err, err);
-    atomic_store(&g_fail_budget, bytes);
+    /* A writer may be deciding on an injected failure right now: it must
+     * never see the budget of one setting with the error of another (an
+     * error of 0 made a cut write look successful). Arming sets the error
+     * first, disarming the budget first, and injected_err never gives 0. */
+    if (bytes >= 0) {
+        atomic_store(&g_fail_err, err);
+        atomic_store(&g_fail_budget, bytes);
+    } else {
+        atomic_store(&g_fail_budget, bytes);
+        atomic_store(&g_fail_err, err);
+    }
+}
+
+/* The error of an injected failure: never 0, whatever the test set. */
+static int injected_err(void)
+{
+    int e = atomic_load(&g_fail_err);
+    return e ? e : SEAL_EIO;
 }
 
 void segf_fail_sync(int n)
@@ -118,7 +134,7 @@ static int full_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off)
             atomic_store(&g_fail_budget, 0);
             if (part > 0 && pwrite(fd, p, part, (off_t)off) < 0)
                 return errno_rc(errno);
-            return atomic_load(&g_fail_err);
+            return injected_err();
         }
         atomic_fetch_sub(&g_fail_budget, (long long)n);
     }
@@ -154,7 +170,7 @@ static int full_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off)
             /* write the part that "fits", then fail like a full disk */
             limit = (size_t)budget;
             atomic_store(&g_fail_budget, 0);
-            fail = atomic_load(&g_fail_err);
+            fail = injected_err();
         } else {
             atomic_fetch_sub(&g_fail_budget, (long long)total);
         }
