@@ -1219,6 +1219,18 @@ static void commit_errmsg(const struct creq *r, int rc)
     }
 }
 
+/* The checks every commit variant makes before hashing: 0 or the error. */
+static int commit_check(seal_store *s, seal_tx *tx)
+{
+    if (!s || !tx || tx->s != s)
+        return st_err(SEAL_EINVAL, "tx does not belong to this store");
+    if (tx->committed)
+        return st_err(SEAL_ESTATE, "tx already committed");
+    if (tx->n == 0)
+        return st_err(SEAL_EINVAL, "a tx needs at least one entry");
+    return check_dups(tx);
+}
+
 static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_index,
                      int *index_rc)
 {
@@ -1228,13 +1240,7 @@ static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_inde
     st_err_clear();
     if (index_rc)
         *index_rc = 0;
-    if (!s || !tx || tx->s != s)
-        return st_err(SEAL_EINVAL, "tx does not belong to this store");
-    if (tx->committed)
-        return st_err(SEAL_ESTATE, "tx already committed");
-    if (tx->n == 0)
-        return st_err(SEAL_EINVAL, "a tx needs at least one entry");
-    if ((rc = check_dups(tx)) != 0)
+    if ((rc = commit_check(s, tx)) != 0)
         return rc;
     memset(&req, 0, sizeof(req));
     req.word = CW_CHECK;
@@ -1422,19 +1428,15 @@ int seal_tx_commit_async(seal_store *s, seal_tx *tx, unsigned flags, seal_commit
 {
     int rc;
     st_err_clear();
-    if (!s || !tx || tx->s != s || !cb)
-        return st_err(SEAL_EINVAL, "tx does not belong to this store, or no callback");
+    if (!cb)
+        return st_err(SEAL_EINVAL, "no callback");
     if (flags & ~(unsigned)SEAL_COMMIT_WAIT_INDEX)
         return st_err(SEAL_EINVAL, "unknown commit flags 0x%x", flags);
-    if (tx->committed)
-        return st_err(SEAL_ESTATE, "tx already committed");
-    if (tx->n == 0)
-        return st_err(SEAL_EINVAL, "a tx needs at least one entry");
+    if ((rc = commit_check(s, tx)) != 0)
+        return rc;
     if (tx->npre)
         return st_err(SEAL_EUNSUPPORTED, "a tx with preconditions cannot be committed "
                                          "asynchronously (use seal_tx_commit)");
-    if ((rc = check_dups(tx)) != 0)
-        return rc;
     struct creq *r = seal_calloc(1, sizeof(*r));
     if (!r)
         return SEAL_ENOMEM;

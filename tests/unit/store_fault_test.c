@@ -323,7 +323,49 @@ struct cf_arg {
     uint64_t id[CF_TXS];
     uint8_t alh[CF_TXS][32];
     atomic_int *running;
+    /* async: commits with seal_tx_commit_async and waits for the callback */
+    bool async;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls; /* callbacks run for the tx in flight */
+    int cb_rc;
+    seal_txhdr cb_hdr;
 };
+
+static void cf_done(void *ud, int rc, const seal_txhdr *hdr, int index_rc)
+{
+    struct cf_arg *a = ud;
+    (void)index_rc;
+    pthread_mutex_lock(&a->mu);
+    a->calls++;
+    a->cb_rc = rc;
+    if (hdr)
+        a->cb_hdr = *hdr;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Commits |tx| the way the worker is set to: blocking, or asynchronously
+ * (the store's driver threads do the work) waiting for exactly one
+ * callback. */
+static int cf_commit(struct cf_arg *a, seal_tx *tx, seal_txhdr *h)
+{
+    if (!a->async)
+        return seal_tx_commit(a->s, tx, h);
+    pthread_mutex_lock(&a->mu);
+    a->calls = 0;
+    pthread_mutex_unlock(&a->mu);
+    int rc = seal_tx_commit_async(a->s, tx, 0, cf_done, a);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&a->mu);
+    while (a->calls == 0)
+        pthread_cond_wait(&a->cv, &a->mu);
+    rc = a->cb_rc;
+    *h = a->cb_hdr;
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
 
 static void *cf_worker(void *p)
 {
@@ -340,7 +382,7 @@ static void *cf_worker(void *p)
             rc = seal_tx_add(tx, k, strlen(k), val, sizeof(val) - (size_t)e * 50, NULL);
         }
         if (rc == 0)
-            rc = seal_tx_commit(a->s, tx, &h);
+            rc = cf_commit(a, tx, &h);
         seal_tx_free(tx);
         if (rc == 0) {
             a->id[a->ok] = h.id;
@@ -382,10 +424,11 @@ static void cf_check(seal_store *s, struct cf_arg *args, const char *ctx)
     CHECK_OK(seal_verify(s, NULL, NULL, NULL));
 }
 
-static void test_concurrent_failures(void)
+/* Half the committers asynchronous when |async_half|. */
+static void concurrent_failures(const char *name, bool async_half)
 {
     char dir[600];
-    snprintf(dir, sizeof(dir), "%s", t_path("cf"));
+    snprintf(dir, sizeof(dir), "%s", t_path(name));
     seal_store *s;
     seal_txhdr h;
     CHECK_OK(seal_open(dir, NULL, &s));
@@ -402,6 +445,9 @@ static void test_concurrent_failures(void)
         args[i].s = s;
         args[i].thread = i;
         args[i].running = &running;
+        args[i].async = async_half && i % 2 == 1;
+        pthread_mutex_init(&args[i].mu, NULL);
+        pthread_cond_init(&args[i].cv, NULL);
         pthread_create(&th[i], NULL, cf_worker, &args[i]);
     }
     unsigned seed = 12345;
@@ -415,8 +461,13 @@ static void test_concurrent_failures(void)
         segf_fail_after(-1, 0);
         windows++;
     }
-    for (int i = 0; i < CF_THREADS; i++)
+    for (int i = 0; i < CF_THREADS; i++) {
         pthread_join(th[i], NULL);
+        if (args[i].async && args[i].calls > 1)
+            T_FAIL("thread %d: a callback ran %d times", i, args[i].calls);
+        pthread_mutex_destroy(&args[i].mu);
+        pthread_cond_destroy(&args[i].cv);
+    }
     seal_log_set_fd(2);
     close(lfd);
     seal_log_set_level(SEAL_LOG_WARN);
@@ -441,6 +492,18 @@ static void test_concurrent_failures(void)
     CHECK_MEM(alh, h.alh, 32);
     CHECK_OK(seal_verify(s, NULL, NULL, NULL));
     seal_close(s);
+}
+
+static void test_concurrent_failures(void)
+{
+    concurrent_failures("cf", false);
+}
+
+/* The same with half the commits asynchronous (driver threads write,
+ * sync and roll back; every callback runs once, with 0 or the error). */
+static void test_concurrent_failures_async(void)
+{
+    concurrent_failures("cfa", true);
 }
 
 /* A real EFBIG from the kernel, in a child with a file size limit. */
@@ -515,6 +578,7 @@ int main(void)
     RUN(test_direct_write_failures);
     RUN(test_cix_write_failure);
     RUN(test_concurrent_failures);
+    RUN(test_concurrent_failures_async);
     RUN(test_sync_failure);
     RUN(test_rlimit_fsize);
     return t_done();
