@@ -16,6 +16,13 @@ extern EVP_MAC *cry_g_hmac;       /* "HMAC" */
 extern EVP_KDF *cry_g_pbkdf2;     /* "PBKDF2" */
 extern EVP_CIPHER *cry_g_aes_gcm; /* "AES-256-GCM" */
 
+/* Bind SHA-256 hashing to the fips provider's own SHA2-256 functions (see
+ * sha256.c); called by seal_fips_init once cry_g_sha256 is set. On failure
+ * (0 otherwise) hashing stays on the EVP path. */
+int cry_sha256_bind(void);
+/* Does hashing call the module's functions directly (for the tests)? */
+bool cry_sha256_is_direct(void);
+
 /* Policy checks run at the end of seal_fips_init (policy.c). They run before
  * cry_ready() is true, so they call the *_impl variants below. */
 int cry_policy_init(void);

@@ -213,6 +213,8 @@ int seal_fips_init(const char *config_path)
     ERR_clear_error();
     cry_g_sha256 = md;
     md = NULL;
+    if (cry_sha256_bind() != 0)
+        ERR_clear_error();
     g_status.fips_enabled = 1;
     read_provider_params();
     find_module_path();

@@ -2,7 +2,9 @@
  * example vectors, in all three forms (one-shot, parts, incremental). */
 #include "testlib.h"
 
-#include "crypto/cry.h"
+#include <pthread.h>
+
+#include "crypto/cry_internal.h"
 
 static void test_nist_vectors(void)
 {
@@ -43,9 +45,69 @@ static void test_parts_and_incremental(void)
     cry_sha256_free(c);
 }
 
+/* Hashing calls the fips provider's SHA2-256 functions directly (sha256.c);
+ * its results must be those of EVP for every length and every split. */
+static void test_direct_path_matches_evp(void)
+{
+    CHECK(cry_sha256_is_direct());
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    CHECK(mc != NULL);
+    uint8_t buf[1500], a[32], b[32];
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 7 + (i >> 8));
+    cry_sha256_ctx *c = cry_sha256_new();
+    CHECK(c != NULL);
+    for (size_t n = 0; n <= sizeof(buf); n += (n < 300 ? 1 : 61)) {
+        unsigned int len = 0;
+        CHECK(EVP_DigestInit_ex2(mc, cry_g_sha256, NULL) == 1);
+        CHECK(EVP_DigestUpdate(mc, buf, n) == 1);
+        CHECK(EVP_DigestFinal_ex(mc, b, &len) == 1 && len == 32);
+        CHECK_OK(cry_sha256(a, buf, n));
+        CHECK(memcmp(a, b, 32) == 0);
+        size_t cut = n / 3;
+        cry_part parts[] = {{buf, cut}, {buf + cut, n - cut}};
+        CHECK_OK(cry_sha256v(a, parts, 2));
+        CHECK(memcmp(a, b, 32) == 0);
+        CHECK_OK(cry_sha256_update(c, buf, cut));
+        CHECK_OK(cry_sha256_update(c, buf + cut, n - cut));
+        CHECK_OK(cry_sha256_final(c, a));
+        CHECK(memcmp(a, b, 32) == 0);
+    }
+    cry_sha256_free(c);
+    EVP_MD_CTX_free(mc);
+}
+
+/* Each thread has its own provider context. */
+static void *thread_hashes(void *arg)
+{
+    uint8_t *out = arg, v[64];
+    for (int i = 0; i < 20000; i++) {
+        memset(v, i & 0xff, sizeof(v));
+        if (cry_sha256(out, v, sizeof(v)) != 0)
+            memset(out, 0, 32);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    pthread_t th[4];
+    uint8_t outs[4][32], want[32], v[64];
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&th[i], NULL, thread_hashes, outs[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    memset(v, 19999 & 0xff, sizeof(v));
+    CHECK_OK(cry_sha256(want, v, sizeof(v)));
+    for (int i = 0; i < 4; i++)
+        CHECK(memcmp(outs[i], want, 32) == 0);
+}
+
 int main(void)
 {
     t_init();
+    RUN(test_direct_path_matches_evp);
+    RUN(test_threads);
     RUN(test_nist_vectors);
     RUN(test_parts_and_incremental);
     return t_done();
