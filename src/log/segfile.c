@@ -9,7 +9,15 @@
  * threads read with pread through a small cache of read-only descriptors
  * (reference counted, so a reader never has its descriptor closed under it).
  * All bookkeeping (segment lengths, the cache) is under one mutex; the
- * preads themselves run outside it. */
+ * preads themselves run outside it.
+ *
+ * The writer reserves the last segment's blocks ahead of its writes with
+ * fallocate(FALLOC_FL_KEEP_SIZE) (prealloc): appends then find their
+ * blocks allocated, instead of the page cache reserving them one by one and
+ * write-back allocating them in the fdatasync. The file size is untouched,
+ * so it still ends exactly after the last byte written: reserved blocks
+ * past it are not part of the file's content, and recovery's end-of-data
+ * rule does not change. */
 #include "log/log.h"
 
 #include <dirent.h>
@@ -31,6 +39,12 @@
  * memory (one pwritev) instead of copying them into the write buffer */
 #define SEGF_DIRECT_V (32u << 10)
 #define SEGF_IOV      64 /* iovecs per pwritev */
+/* The writer reserves the blocks of the last segment ahead of its writes
+ * (fallocate, FALLOC_FL_KEEP_SIZE: the file size, which is where the data
+ * ends, does not move), as far ahead as the segment is long, from 64 KiB
+ * to 8 MiB (a small file does not get megabytes it may never use) */
+#define SEGF_PREALLOC_MIN (64u << 10)
+#define SEGF_PREALLOC_MAX (8u << 20)
 
 struct cache_ent {
     uint32_t seg;
@@ -52,6 +66,8 @@ struct segf {
     bool ro; /* opened read-only (segf_open_ro): no writes, no descriptor for writing */
     int wfd; /* last segment, read-write; -1 when there is none */
     bool dirty;
+    bool no_prealloc;    /* fallocate is not supported here */
+    uint64_t prealloc;   /* blocks of the last segment are reserved up to here */
     atomic_bool sync_err; /* an fdatasync failed: the page cache may not match the disk */
     uint8_t *buf;
     size_t blen, bcap;
@@ -220,6 +236,27 @@ static int full_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off)
     return fail;
 }
 
+/* Reserves the blocks of the last segment up to |end| (and a chunk beyond,
+ * within the segment) before a write there, so that the page cache does not
+ * reserve them block by block and write-back does not allocate them. A
+ * hint: the file size is unchanged and a failure changes nothing. */
+static void prealloc(segf *f, uint64_t end)
+{
+    if (end <= f->prealloc || f->no_prealloc || end > f->seg_size)
+        return;
+    uint64_t ahead = SEAL_MIN(SEAL_MAX(end, SEGF_PREALLOC_MIN), SEGF_PREALLOC_MAX);
+    uint64_t to = (end + ahead + SEGF_PREALLOC_MIN - 1) / SEGF_PREALLOC_MIN * SEGF_PREALLOC_MIN;
+    if (to > f->seg_size)
+        to = f->seg_size;
+    if (fallocate(f->wfd, FALLOC_FL_KEEP_SIZE, (off_t)f->prealloc, (off_t)(to - f->prealloc)) !=
+        0) {
+        if (errno == EOPNOTSUPP || errno == ENOSYS)
+            f->no_prealloc = true;
+        return; /* ENOSPC and the like: the write itself will tell */
+    }
+    f->prealloc = to;
+}
+
 static int full_pread(int fd, uint8_t *p, size_t n, uint64_t off)
 {
     while (n > 0) {
@@ -361,6 +398,7 @@ static int open_common(segf **out, const char *dir, const char *ext, uint64_t se
         char path[PATH_MAX];
         segf_seg_path(f, count - 1, path, sizeof(path));
         f->wfd = open(path, O_RDWR | O_CLOEXEC);
+        f->prealloc = f->lens[count - 1];
         if (f->wfd < 0) {
             SEAL_LOGE("log", "cannot open %s: %s", path, strerror(errno));
             rc = SEAL_EIO;
@@ -578,6 +616,7 @@ int segf_flush(segf *f)
     if (f->blen == 0)
         return 0;
     uint32_t last = f->nsegs - 1;
+    prealloc(f, f->lens[last] + f->blen);
     int rc = full_pwrite(f->wfd, f->buf, f->blen, f->lens[last]);
     if (rc != 0)
         return rc;
@@ -613,6 +652,7 @@ static int new_segment(segf *f)
     if (f->wfd >= 0)
         close(f->wfd);
     f->wfd = fd;
+    f->prealloc = 0;
     f->lens[f->nsegs] = 0;
     f->nsegs++;
     pthread_mutex_unlock(&f->mu);
@@ -645,6 +685,7 @@ int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
     if (n >= SEGF_DIRECT) {
         if ((rc = segf_flush(f)) != 0)
             return rc;
+        prealloc(f, cur + n);
         if ((rc = full_pwrite(f->wfd, p, n, cur)) != 0)
             return rc;
         pthread_mutex_lock(&f->mu);
@@ -746,6 +787,7 @@ int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
         /* large: from the caller's memory to the file, no copy here */
         if ((rc = segf_flush(f)) != 0)
             return rc;
+        prealloc(f, cur + total);
         if ((rc = full_pwritev(f->wfd, iov, n, cur)) != 0)
             return rc;
         pthread_mutex_lock(&f->mu);
@@ -842,6 +884,7 @@ int segf_truncate(segf *f, uint64_t loc)
     }
     pthread_mutex_lock(&f->mu);
     f->lens[seg] = off;
+    f->prealloc = off;
     pthread_mutex_unlock(&f->mu);
     if (fsync(f->wfd) != 0) {
         rc = SEAL_EIO;
