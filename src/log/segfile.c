@@ -66,8 +66,8 @@ struct segf {
     bool ro; /* opened read-only (segf_open_ro): no writes, no descriptor for writing */
     int wfd; /* last segment, read-write; -1 when there is none */
     bool dirty;
-    bool no_prealloc;    /* fallocate is not supported here */
-    uint64_t prealloc;   /* blocks of the last segment are reserved up to here */
+    bool no_prealloc;     /* fallocate is not supported here */
+    uint64_t prealloc;    /* blocks of the last segment are reserved up to here */
     atomic_bool sync_err; /* an fdatasync failed: the page cache may not match the disk */
     uint8_t *buf;
     size_t blen, bcap;
