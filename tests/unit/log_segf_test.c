@@ -35,6 +35,18 @@ static long long file_size(const char *dir, uint32_t seg)
     return stat(p, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+static bool fallocate_works(const char *dir)
+{
+    char p[700];
+    snprintf(p, sizeof(p), "%s/probe", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    bool ok = fd >= 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 65536) == 0;
+    if (fd >= 0)
+        close(fd);
+    unlink(p);
+    return ok;
+}
+
 /* Every segment's size is its data, and its bytes are the expected ones. */
 static void check_files(const char *dir, segf *f, const uint64_t *seg_len, uint32_t nsegs,
                         const uint64_t *seg_start)
@@ -105,6 +117,17 @@ static void test_append_and_reserve(void)
     CHECK(nsegs >= 3);
     CHECK_OK(segf_sync(f));
     check_files(dir, f, seg_len, nsegs, seg_start);
+    /* the last segment's blocks are reserved past its data (fallocate
+     * KEEP_SIZE), when the file system can do it; its size stays the data */
+    if (fallocate_works(dir)) {
+        char p[700];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%08u.dat", dir, nsegs - 1);
+        CHECK(stat(p, &st) == 0);
+        uint64_t want = SEAL_MIN(seg_len[nsegs - 1] + 64 * 1024, (uint64_t)SEG);
+        CHECK((uint64_t)st.st_blocks * 512 >= want);
+        CHECK_INT(st.st_size, (long long)seg_len[nsegs - 1]);
+    }
     uint64_t end = segf_end(f);
     segf_close(f);
 
