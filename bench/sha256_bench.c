@@ -1,6 +1,7 @@
 /* sha256_bench.c - SHA-256 on the small inputs tree hashing uses: one 64-byte
  * input, and a node hash in three parts 1 + 32 + 32 bytes (prefix, left,
- * right). cry_sha256v (our per-thread context over the FIPS provider) against
+ * right). cry_sha256v (the FIPS module's SHA2-256 functions called directly
+ * with a per-thread provider context, src/crypto/sha256.c) against
  * raw EVP in the same run, and the FIPS provider against the default
  * provider (in a private library context, bench only). Prints hashes/s for
  * each and the ratios. DESIGN.md target: FIPS <= 3% slower than default. */
