@@ -31,7 +31,10 @@ typedef struct idx idx;
 typedef struct idx_opts {
     uint64_t map_size;       /* LMDB map size in bytes; 0 = default (64 GiB, sparse). It
                               * doubles by itself whenever it is full. */
-    bool no_sync;            /* do not fsync the index (it can be rebuilt from the log) */
+    bool no_sync;            /* do not fsync the index on each LMDB txn (MDB_NOSYNC) */
+    bool unsynced_marker;    /* with no_sync: keep the marker file (see index.c) so that
+                              * an index left unsynced when the machine went down is
+                              * found on open (SEAL_ESTATE) and can be rebuilt */
     bool write_map;          /* MDB_WRITEMAP: about twice as fast for random inserts, but the
                               * data file's apparent size becomes the map size (sparse), and
                               * a stray write in the process could damage the index */
@@ -85,6 +88,12 @@ void idx_close(idx *ix);
  * part then fails, the earlier parts stay applied: idx_last_tx says how far
  * it got (always a tx boundary) and the caller resumes from there. One tx too
  * big on its own is SEAL_ELIMIT. Otherwise a failed call changes nothing. */
+/* With unsynced_marker: flushes the index (data and meta pages) and removes
+ * the marker, when it is there. 0 or a negative SEAL_E* code. */
+int idx_checkpoint(idx *ix);
+/* Is the marker there (has the index changed since its last flush)? */
+bool idx_unsynced(idx *ix);
+
 int idx_apply(idx *ix, const idx_put *puts, size_t n, uint64_t last_tx);
 
 /* The last tx applied (0 for an empty index). */

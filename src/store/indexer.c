@@ -99,13 +99,26 @@ int st_index_open(seal_store *s, bool wipe)
         if (!s->ix_dir)
             return SEAL_ENOMEM;
     }
-    idx_opts o = {.map_size = s->o.index_map_size, .no_sync = !s->o.index_sync};
+    /* Without index_sync, LMDB does not fsync its txns and the marker lets
+     * an open after a machine restart find an index that lost pages (see
+     * index.c). */
+    idx_opts o = {.map_size = s->o.index_map_size,
+                  .no_sync = !s->o.index_sync,
+                  .unsynced_marker = !s->o.index_sync};
     for (int attempt = 0; attempt < 2; attempt++) {
         if ((wipe || attempt > 0) && (rc = remove_dir(s->ix_dir)) != 0)
             return st_err(rc, "cannot remove the key index %s", s->ix_dir);
         rc = idx_open(&s->ix, s->ix_dir, &o);
         if (rc == SEAL_ENOMEM)
             return rc;
+        if (rc == SEAL_ESTATE) {
+            SEAL_LOGW("store",
+                      "%s: the key index was not flushed before the machine restarted; "
+                      "rebuilding it from the log",
+                      s->ix_dir);
+            s->ix = NULL;
+            continue;
+        }
         if (rc != 0) {
             SEAL_LOGW("store", "%s: key index cannot be opened (%s); rebuilding it from the log",
                       s->ix_dir, seal_strerror(rc));
@@ -214,14 +227,54 @@ out:
     return rc;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Flushes the key index if it has unflushed txns (index.c, "Power loss").
+ * Called without ix_mu, from the indexer thread only. */
+static void ix_checkpoint(seal_store *s, int64_t *last)
+{
+    *last = mono_ms();
+    if (s->ix && idx_unsynced(s->ix)) {
+        int rc = idx_checkpoint(s->ix);
+        if (rc)
+            SEAL_LOGW("store", "flushing the key index failed: %s", seal_strerror(rc));
+    }
+}
+
 static void *ix_main(void *arg)
 {
     seal_store *s = arg;
+    int64_t last_flush = mono_ms();
     pthread_mutex_lock(&s->ix_mu);
     for (;;) {
         while (!s->ix_stop && !s->ix_rebuild &&
-               (s->ix_err || atomic_load(&s->indexed) >= st_committed(s)))
-            pthread_cond_wait(&s->ix_work, &s->ix_mu);
+               (s->ix_err || atomic_load(&s->indexed) >= st_committed(s))) {
+            if (s->ix_err || !s->ix || !idx_unsynced(s->ix)) {
+                pthread_cond_wait(&s->ix_work, &s->ix_mu);
+                continue;
+            }
+            /* idle with unflushed index txns: flush them after a short
+             * quiet spell (a burst of small commits does not flush each time) */
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += ST_INDEX_IDLE_FLUSH_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&s->ix_work, &s->ix_mu, &ts) == ETIMEDOUT &&
+                !s->ix_stop && !s->ix_rebuild &&
+                atomic_load(&s->indexed) >= st_committed(s)) {
+                pthread_mutex_unlock(&s->ix_mu);
+                ix_checkpoint(s, &last_flush);
+                pthread_mutex_lock(&s->ix_mu);
+            }
+        }
         if (s->ix_stop)
             break;
         if (s->ix_rebuild) {
@@ -254,6 +307,8 @@ static void *ix_main(void *arg)
         pthread_mutex_unlock(&s->ix_mu);
         uint64_t done = 0;
         int rc = apply_range(s, from, to, &done);
+        if (rc == 0 && mono_ms() - last_flush >= ST_INDEX_FLUSH_MS)
+            ix_checkpoint(s, &last_flush);
         pthread_mutex_lock(&s->ix_mu);
         if (rc) {
             if (!s->ix_stop) {

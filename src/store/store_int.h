@@ -126,6 +126,10 @@ struct sjob {
 /* The hash tree and commit index are fdatasynced by at most one round per
  * this many ms (they are derived from the tx log; see commit.c). */
 #define ST_DERIVED_SYNC_MS 10
+/* The key index is flushed (index.c, "Power loss") at least this often
+ * while the indexer works, and this long after it went idle. */
+#define ST_INDEX_FLUSH_MS      1000
+#define ST_INDEX_IDLE_FLUSH_MS 200
 struct spool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;

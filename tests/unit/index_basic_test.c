@@ -1,10 +1,12 @@
 /* index_basic_test.c - the key index's behaviour case by case: versions and
  * metadata, refusing to go backwards, reopening, snapshot isolation, map
  * growth (also while snapshots are open), corrupt records, callbacks that
- * stop or re-enter, live counts, reader limits and concurrent use. */
+ * stop or re-enter, live counts, reader limits and concurrent use, and the
+ * marker that finds an index left unflushed by a machine restart. */
 #include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -776,6 +778,97 @@ static void test_threads(void)
     idx_close(c.ix);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void this_boot(char id[37])
+{
+    id[0] = 0;
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fread(id, 1, 36, f) == 36);
+        id[36] = 0;
+        fclose(f);
+    }
+}
+
+/* The "unsynced" marker: on disk (with this boot's id) from the first txn
+ * after a flush until the next flush; an open finds one from another boot
+ * (or an unreadable one) and refuses the index with SEAL_ESTATE, one from
+ * this boot is a process crash and the index is used. */
+static void test_unsynced_marker(void)
+{
+    const char *dir = t_path("marker");
+    char mp[700], boot[37], got[64];
+    snprintf(mp, sizeof(mp), "%s/unsynced", dir);
+    this_boot(boot);
+    idx_opts o = {.no_sync = true, .unsynced_marker = true};
+    idx *ix = NULL;
+    CHECK_OK(idx_open(&ix, dir, &o));
+    if (!ix)
+        return;
+    CHECK(access(mp, F_OK) != 0);
+    CHECK(!idx_unsynced(ix));
+    idx_put p = mkput("a", 1, 1);
+    CHECK_OK(idx_apply(ix, &p, 1, 1));
+    CHECK(access(mp, F_OK) == 0);
+    CHECK(idx_unsynced(ix));
+    FILE *f = fopen(mp, "r");
+    CHECK(f != NULL);
+    if (f) {
+        size_t n = fread(got, 1, sizeof(got) - 1, f);
+        got[n] = 0;
+        fclose(f);
+        CHECK_STR(got, boot);
+    }
+    CHECK_OK(idx_checkpoint(ix));
+    CHECK(access(mp, F_OK) != 0);
+    CHECK(!idx_unsynced(ix));
+    p = mkput("b", 2, 2);
+    CHECK_OK(idx_apply(ix, &p, 1, 2));
+    CHECK(access(mp, F_OK) == 0);
+    idx_close(ix);
+    CHECK(access(mp, F_OK) != 0); /* close flushes */
+
+    /* a process crash in this boot: the index is used as it is */
+    write_file(mp, boot);
+    ix = NULL;
+    CHECK_OK(idx_open(&ix, dir, &o));
+    if (ix) {
+        CHECK_INT(idx_last_tx(ix), 2);
+        CHECK(idx_unsynced(ix));
+        idx_close(ix);
+    }
+    CHECK(access(mp, F_OK) != 0);
+    /* also when the index is now opened with syncs: flushed and cleared at open */
+    write_file(mp, boot);
+    idx_opts full = {0};
+    ix = NULL;
+    CHECK_OK(idx_open(&ix, dir, &full));
+    CHECK(access(mp, F_OK) != 0);
+    if (ix)
+        idx_close(ix);
+
+    /* another boot, or an unreadable marker: refused, whatever the options */
+    const char *bad[] = {"00000000-0000-4000-8000-000000000000", "", "garbage"};
+    for (size_t i = 0; i < SEAL_ARRAY_LEN(bad); i++) {
+        write_file(mp, bad[i]);
+        ix = NULL;
+        CHECK_ERR(idx_open(&ix, dir, &o), SEAL_ESTATE);
+        CHECK(ix == NULL);
+        CHECK_ERR(idx_open(&ix, dir, &full), SEAL_ESTATE);
+        CHECK(access(mp, F_OK) == 0); /* left for the caller to act on */
+    }
+}
+
 int main(void)
 {
     t_init();
@@ -795,5 +888,6 @@ int main(void)
     RUN(test_count_live);
     RUN(test_reader_limit);
     RUN(test_threads);
+    RUN(test_unsynced_marker);
     return t_done();
 }
