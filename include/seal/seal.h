@@ -71,8 +71,11 @@ typedef struct seal_options {
     int create_if_missing;
     /* Key index (LMDB) map size in bytes, 0 = the index default. */
     uint64_t index_map_size;
-    /* fsync the key index (default 0: it is rebuilt from the log after a
-     * crash if it is behind, so syncing it buys nothing but latency). */
+    /* fsync each key index transaction (default 0). With 0 the index is
+     * flushed about once a second in the background; after a process crash
+     * it catches up from the log, and after a machine restart that left it
+     * unflushed it is rebuilt from the log (docs/format.md, "Key index").
+     * Commits never wait for the index either way. */
     int index_sync;
     /* Max txs applied to the index in one LMDB transaction (default 1024). */
     uint32_t index_batch_txs;
