@@ -89,7 +89,9 @@ typedef struct seal_options {
 SEAL_API void seal_options_default(seal_options *o);
 
 /* Opens (or creates) the store in |dir|. |o| NULL = defaults. Recovers from
- * a crash: a torn tail (a partly written last tx) is cut and the cut is
+ * a crash: a torn tail (a partly written last tx, or after a power loss
+ * txs in flight that reached the disk only in part: every record's durable
+ * mark tells what was durable when it was written) is cut and the cut is
  * logged; the commit index and hash tree files are repaired from the tx log;
  * an index behind the log catches up in the background (commits are allowed
  * meanwhile). Errors: SEAL_ENOTFOUND (no store and create_if_missing = 0),
@@ -490,7 +492,9 @@ SEAL_API int seal_verify(seal_store *s, seal_verify_cb cb, void *arg, seal_verif
  * (a torn tail of the tx or value log, txs not yet in the commit index, a
  * partial commit index or hash tree) is reported in rep->notes /
  * rep->tail_bytes and the result stays 0. An invalid record followed by
- * more data, a tx listed in the commit index whose data is missing or
+ * more data (unless no later record's durable mark shows it had been
+ * durable: then it is a write a power loss cut, reported as a tail), a tx
+ * listed in the commit index whose data is missing or
  * damaged, or any other mismatch is SEAL_ECORRUPT with the tx, file and
  * offset in |rep|. Other errors: SEAL_ENOTFOUND (no store), SEAL_EBUSY (a
  * writer has the store open), SEAL_EUNSUPPORTED, SEAL_EIO, SEAL_ENOMEM, or

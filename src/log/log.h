@@ -123,9 +123,12 @@ static inline uint64_t segf_rec_loc(uint64_t seg_size, size_t recsize, uint64_t 
 uint64_t segf_rec_count(segf *f, size_t recsize);
 
 /* ------------------------------------------------------- tx log records */
-#define TXREC_MAGIC       0x53545852u /* "STXR" */
+#define TXREC_MAGIC       0x53545852u /* "STXR": the first layout, no durable mark */
+#define TXREC_MAGIC2      0x53545832u /* "STX2": with the durable mark (written now) */
 #define TXREC_HDR_FIXED   28          /* magic, len, id, ts, version, txmd len */
-#define TXREC_MIN_LEN     (TXREC_HDR_FIXED + 4 + 8 + 32 + 32 + 32 + 4)
+#define TXREC_MIN_LEN     (TXREC_HDR_FIXED + 4 + 8 + 32 + 32 + 32 + 4) /* of either layout */
+#define TXREC_DURABLE_LEN 8
+#define TXREC_NO_MARK     UINT64_MAX /* txrec.durable of an "STXR" record: unknown */
 #define TXREC_ENTRY_FIXED (2 + 1 + 4 + 8 + 32)
 #define TXREC_MAX_LEN     (UINT32_C(1) << 31)
 
@@ -140,20 +143,24 @@ typedef struct txrec_entry {
     mt_hash hval;
 } txrec_entry;
 
-/* Size of the record for a header with |txmd_len| metadata bytes and entries. */
+/* Size of the record ("STX2") for a header with |txmd_len| metadata bytes
+ * and entries. */
 size_t txrec_size(size_t txmd_len, const txrec_entry *e, size_t n);
-/* Encodes a record into |out| (txrec_size bytes). |h| gives id, ts,
- * version, md, nentries (must equal n), bl_tx_id, bl_root, eh. */
+/* Encodes a record ("STX2") into |out| (txrec_size bytes). |h| gives id,
+ * ts, version, md, nentries (must equal n), bl_tx_id, bl_root, eh.
+ * |durable| is the durable mark: the tx log location up to which the log
+ * was known durable (fdatasynced) when the record was written. */
 void txrec_encode(uint8_t *out, const mt_txhdr *h, const txrec_entry *e, size_t n,
-                  const mt_hash alh);
+                  const mt_hash alh, uint64_t durable);
 /* Reads the length field of a record start (at least 8 bytes); 0 when the
- * magic is wrong. */
+ * magic is neither layout's. */
 uint32_t txrec_peek_len(const uint8_t *p);
 /* Decoded record: the header (prev_alh left zero: it is not stored), the
  * stored Alh and the entries (keys point into |buf|). */
 typedef struct txrec {
     mt_txhdr hdr;
     mt_hash alh;
+    uint64_t durable; /* the durable mark; TXREC_NO_MARK for an "STXR" record */
     size_t n;
     txrec_entry *e; /* owned (seal_free) */
 } txrec;

@@ -4,7 +4,8 @@
  * Tx log record (one per tx, never spanning two segments):
  *
  *   off   size  field
- *   0     4     magic 0x53545852 ("STXR")
+ *   0     4     magic 0x53545832 ("STX2"; 0x53545852 "STXR" for the first
+ *               layout, which lacks the durable mark below and is still read)
  *   4     4     L = total record length in bytes, this header and the CRC included
  *   8     8     tx id
  *   16    8     ts, Unix seconds (i64)
@@ -18,7 +19,11 @@
  *         n *   entry: u16 key length k, u8 KV-metadata length m, m bytes of
  *               KV metadata (spec 1.1), k bytes of key, u32 value length,
  *               u64 value location in the value log, 32 bytes hVal
- *         32    Alh of this tx
+ *   L-44  8     durable mark ("STX2" only): the tx log location up to which
+ *               the log was known durable (fdatasynced) when this record was
+ *               written; recovery uses it to tell a write cut by a power loss
+ *               from damage to durable data (recovery.c)
+ *   L-36  32    Alh of this tx
  *   L-4   4     CRC-32C of bytes [0, L-4)
  *
  * PrevAlh is not stored: it is the Alh of the previous record (or of the
@@ -167,20 +172,20 @@ uint32_t log_crc32c(uint32_t crc, const void *p, size_t n)
 /* ------------------------------------------------------ tx log records */
 size_t txrec_size(size_t txmd_len, const txrec_entry *e, size_t n)
 {
-    size_t sz = TXREC_MIN_LEN + txmd_len;
+    size_t sz = TXREC_MIN_LEN + TXREC_DURABLE_LEN + txmd_len;
     for (size_t i = 0; i < n; i++)
         sz += TXREC_ENTRY_FIXED + e[i].key_len + e[i].md_len;
     return sz;
 }
 
 void txrec_encode(uint8_t *out, const mt_txhdr *h, const txrec_entry *e, size_t n,
-                  const mt_hash alh)
+                  const mt_hash alh, uint64_t durable)
 {
     uint8_t md[MT_MAX_TXMD_LEN];
     size_t mdlen = h->version >= 1 ? mt_txmd_bytes(&h->md, md) : 0;
     size_t len = txrec_size(mdlen, e, n);
     uint8_t *p = out;
-    seal_put_u32(p, TXREC_MAGIC);
+    seal_put_u32(p, TXREC_MAGIC2);
     seal_put_u32(p + 4, (uint32_t)len);
     seal_put_u64(p + 8, h->id);
     seal_put_u64(p + 16, (uint64_t)h->ts);
@@ -207,6 +212,8 @@ void txrec_encode(uint8_t *out, const mt_txhdr *h, const txrec_entry *e, size_t 
         memcpy(p + 12, e[i].hval, 32);
         p += 44;
     }
+    seal_put_u64(p, durable);
+    p += TXREC_DURABLE_LEN;
     memcpy(p, alh, 32);
     p += 32;
     seal_put_u32(p, log_crc32c(0, out, len - 4));
@@ -214,7 +221,8 @@ void txrec_encode(uint8_t *out, const mt_txhdr *h, const txrec_entry *e, size_t 
 
 uint32_t txrec_peek_len(const uint8_t *p)
 {
-    if (seal_get_u32(p) != TXREC_MAGIC)
+    uint32_t m = seal_get_u32(p);
+    if (m != TXREC_MAGIC && m != TXREC_MAGIC2)
         return 0;
     return seal_get_u32(p + 4);
 }
@@ -247,8 +255,14 @@ int txrec_decode(const uint8_t *buf, size_t len, txrec *out, bool e_out, const c
         *why = "record shorter than the minimum";
         goto bad;
     }
-    if (seal_get_u32(buf) != TXREC_MAGIC) {
+    uint32_t magic = seal_get_u32(buf);
+    if (magic != TXREC_MAGIC && magic != TXREC_MAGIC2) {
         *why = "bad record magic";
+        goto bad;
+    }
+    size_t mark = magic == TXREC_MAGIC2 ? TXREC_DURABLE_LEN : 0;
+    if (len < TXREC_MIN_LEN + mark) {
+        *why = "record shorter than the minimum";
         goto bad;
     }
     if (seal_get_u32(buf + 4) != len) {
@@ -259,7 +273,8 @@ int txrec_decode(const uint8_t *buf, size_t len, txrec *out, bool e_out, const c
         *why = "record checksum mismatch";
         goto bad;
     }
-    end = buf + len - 36; /* before the Alh and CRC */
+    end = buf + len - 36 - mark; /* before the durable mark, the Alh and the CRC */
+    r.durable = mark ? seal_get_u64(end) : TXREC_NO_MARK;
     r.hdr.id = seal_get_u64(buf + 8);
     r.hdr.ts = (int64_t)seal_get_u64(buf + 16);
     r.hdr.version = seal_get_u16(buf + 24);
@@ -318,7 +333,7 @@ int txrec_decode(const uint8_t *buf, size_t len, txrec *out, bool e_out, const c
         *why = "record has trailing bytes";
         goto bad;
     }
-    memcpy(r.alh, end, 32);
+    memcpy(r.alh, end + mark, 32);
     *out = r;
     return 0;
 bad:

@@ -547,7 +547,7 @@ static int write_tx(seal_store *s, struct creq *r, txrec_entry *ents, cixrec *c,
         return SEAL_ELIMIT;
     if ((rc = ensure_scratch(s, size)) != 0)
         return rc;
-    txrec_encode(s->recbuf, &r->hdr, ents, tx->n, r->alh);
+    txrec_encode(s->recbuf, &r->hdr, ents, tx->n, r->alh, atomic_load(&s->tx_durable));
     c->id = r->hdr.id;
     c->size = (uint32_t)size;
     memcpy(c->alh, r->alh, 32);
@@ -1056,6 +1056,10 @@ static void publish_ready(seal_store *s)
                 s->last_ts = rd->ts;
                 s->vend = rd->vend;
                 pthread_mutex_unlock(&s->state_mu);
+                if (s->o.durability == SEAL_DURABILITY_SYNC && rd->ncix > 0) {
+                    const cixrec *lc = &rd->cix[rd->ncix - 1];
+                    atomic_store(&s->tx_durable, st_loc_add(lc->txloc, lc->size));
+                }
                 st_indexer_kick(s);
             }
         }

@@ -171,6 +171,73 @@ int st_zero_from(segf *f, uint64_t loc, bool *zero)
     return 0;
 }
 
+/* Is the record candidate of |rl| bytes at |loc| (magic and length already
+ * read) complete and intact (CRC)? If so, *mark gets its durable mark
+ * (TXREC_NO_MARK for an "STXR" record). The CRC is computed piece by piece,
+ * so a false candidate (the magic inside a key) costs no large allocation. */
+static int candidate(segf *f, uint64_t loc, uint32_t magic, uint32_t rl, bool *ok, uint64_t *mark)
+{
+    uint8_t buf[65536];
+    uint32_t crc = 0;
+    size_t body = rl - 4;
+    *ok = false;
+    for (size_t done = 0; done < body;) {
+        size_t n = SEAL_MIN(body - done, sizeof(buf));
+        int rc = segf_read(f, st_loc_add(loc, done), buf, n);
+        if (rc)
+            return rc;
+        crc = log_crc32c(crc, buf, n);
+        done += n;
+    }
+    uint8_t tail[TXREC_DURABLE_LEN + 36];
+    int rc = segf_read(f, st_loc_add(loc, rl - sizeof(tail)), tail, sizeof(tail));
+    if (rc)
+        return rc;
+    if (seal_get_u32(tail + sizeof(tail) - 4) != crc)
+        return 0;
+    *ok = true;
+    *mark = magic == TXREC_MAGIC2 ? seal_get_u64(tail) : TXREC_NO_MARK;
+    return 0;
+}
+
+int st_durable_after(segf *f, uint64_t from, uint64_t x, bool *proven)
+{
+    uint8_t buf[65536];
+    *proven = false;
+    for (uint32_t seg = log_loc_seg(from); seg < segf_nsegs(f); seg++) {
+        uint64_t off = seg == log_loc_seg(from) ? log_loc_off(from) : 0;
+        uint64_t len = segf_seg_len(f, seg);
+        while (off + 8 <= len) {
+            size_t n = (size_t)SEAL_MIN(len - off, sizeof(buf));
+            int rc = segf_read(f, log_loc(seg, off), buf, n);
+            if (rc)
+                return rc;
+            for (size_t i = 0; i + 8 <= n; i++) {
+                uint32_t m = seal_get_u32(buf + i);
+                if (m != TXREC_MAGIC && m != TXREC_MAGIC2)
+                    continue;
+                uint32_t rl = seal_get_u32(buf + i + 4);
+                uint64_t at = off + i;
+                size_t min = TXREC_MIN_LEN + (m == TXREC_MAGIC2 ? TXREC_DURABLE_LEN : 0);
+                if (rl < min || rl > len - at)
+                    continue;
+                bool ok = false;
+                uint64_t mark = 0;
+                if ((rc = candidate(f, log_loc(seg, at), m, rl, &ok, &mark)) != 0)
+                    return rc;
+                if (ok && (mark == TXREC_NO_MARK || st_loc_cmp(mark, x) > 0)) {
+                    *proven = true;
+                    return 0;
+                }
+            }
+            /* the next window overlaps this one by 7 bytes: a record start
+             * cut by the window's end is seen whole in the next */
+            off += n > 7 ? n - 7 : n;
+        }
+    }
+    return 0;
+}
+
 /* Is a record of |size| bytes at |loc| entirely inside the tx log? */
 static bool tx_present(seal_store *s, uint64_t loc, uint32_t size)
 {
@@ -382,6 +449,10 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
     } else {
         memcpy(prev, MT_EMPTY_HASH, 32);
     }
+    /* The commit index records written below must only list durable data:
+     * after a process crash the tail may still be in the page cache only. */
+    if ((rc = segf_sync(s->valf)) != 0 || (rc = segf_sync(s->txf)) != 0)
+        return rc;
     uint64_t id = d + 1;
     uint64_t scan = pos; /* pos: end of the last good record; scan: where to read next */
     for (;;) {
@@ -475,8 +546,32 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
                 rc = 0;
                 break;
             }
+            /* More data follows. Damage to data that was durable, or a
+             * write a power loss cut while later ones reached the disk (the
+             * page cache writes pages back in any order)? The durable marks
+             * of the records after it tell: if none of them says the log was
+             * durable past this record, it never was, so nothing from here
+             * on was acknowledged (acknowledgement follows durability, in
+             * order) and the tail is cut like a torn one. */
+            bool proven = false;
+            if ((rc = st_durable_after(s->txf, st_loc_add(scan, 1), scan, &proven)) != 0)
+                goto out;
+            if (!proven) {
+                seg_path(s->txf, scan, path, sizeof(path));
+                SEAL_LOGW("store",
+                          "%s offset %llu: tx %llu %s, and more data follows, none of it written "
+                          "after this point was durable: an interrupted write (power loss); "
+                          "cutting here",
+                          path, (unsigned long long)off, (unsigned long long)id,
+                          why ? why : "invalid record");
+                torn = "write interrupted before it was durable";
+                rc = 0;
+                break;
+            }
             seg_path(s->txf, scan, path, sizeof(path));
-            rc = st_err(SEAL_ECORRUPT, "tx %llu: %s (%s offset %llu), and more data follows",
+            rc = st_err(SEAL_ECORRUPT,
+                        "tx %llu: %s (%s offset %llu), and more data follows; a later record "
+                        "shows this one had been durable",
                         (unsigned long long)id, why ? why : "invalid record", path,
                         (unsigned long long)off);
             goto out;
@@ -527,6 +622,7 @@ static int recover_tail(seal_store *s, uint64_t d, uint64_t vpos)
     }
     if ((rc = segf_sync(s->ahtf)) != 0 || (rc = segf_sync(s->cixf)) != 0)
         goto out;
+    atomic_store(&s->tx_durable, pos); /* synced above, before the scan */
     atomic_store(&s->committed, id - 1);
     memcpy(s->committed_alh, prev, 32);
     s->vend = vpos;

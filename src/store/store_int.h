@@ -190,6 +190,10 @@ struct seal_store {
     /* published state (state_mu) */
     pthread_mutex_t state_mu;
     _Atomic uint64_t committed;
+    /* The tx log location up to which the log is known durable: moved by
+     * each published round (durable commits only) and at open; written into
+     * each new tx record as its durable mark (log.h, recovery.c). */
+    _Atomic uint64_t tx_durable;
     mt_hash committed_alh;
     int64_t last_ts;
     uint64_t vend;  /* value log end after the last committed tx */
@@ -279,6 +283,12 @@ void st_writer_reset(seal_store *s);
 /* recovery.c */
 int st_recover(seal_store *s);
 /* Is everything from |loc| to the end of |f| zero bytes? */
+/* Is there, in the tx log |f| from |from| on, a complete record (magic,
+ * length, CRC) whose durable mark is past |x|, or one of the first layout
+ * (mark unknown: taken as past)? Records are found by their magic at any
+ * offset, so damage before them does not hide them. *proven = the answer;
+ * 0 or an I/O error. */
+int st_durable_after(segf *f, uint64_t from, uint64_t x, bool *proven);
 int st_zero_from(segf *f, uint64_t loc, bool *zero);
 /* Full check of one decoded tx record (see recovery.c). */
 struct tx_check {

@@ -558,11 +558,22 @@ static int verify_files(seal_store *s, seal_verify_cb cb, void *arg, seal_verify
             if (invalid && !at_end) {
                 if ((rc = st_zero_from(s->txf, len ? st_loc_add(scan, len) : scan, &zero)) != 0)
                     goto out;
-                if (!zero) {
-                    rc = report(&v, id, where, wloc, "%s, and more data follows",
+                /* more data follows: corruption, unless no later record's
+                 * durable mark shows this one had been durable (a write a
+                 * power loss cut; open cuts it, as recovery.c explains) */
+                bool proven = false;
+                if (!zero &&
+                    (rc = st_durable_after(s->txf, st_loc_add(scan, 1), scan, &proven)) != 0)
+                    goto out;
+                if (!zero && proven) {
+                    rc = report(&v, id, where, wloc,
+                                "%s, and more data follows; a later record shows this one had "
+                                "been durable",
                                 why ? why : "invalid record");
                     goto out;
                 }
+                if (!zero)
+                    why = "write interrupted before it was durable (power loss)";
             }
             uint64_t tb = bytes_from(s->txf, pos);
             char path[PATH_MAX];
