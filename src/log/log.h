@@ -16,6 +16,7 @@
 #define SEAL_LOG_H
 
 #include <stdbool.h>
+#include <sys/uio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +112,20 @@ uint64_t segf_written(const segf *f);
 void segf_fail_after(long long bytes, int err);
 /* Make the |nth| fdatasync from now fail (1 = the next one; 0 disables). Tests. */
 void segf_fail_sync(int nth);
+
+/* Power-loss simulation for tests (tests/unit/store_powerloss_test.c): when
+ * a recorder is set, every write of a segment file calls write_begin before
+ * it (with the bytes about to be written) and write_end after it, and every
+ * fdatasync calls sync_begin before it and sync_end after it, with the
+ * descriptor. The recorder may block in any of them. NULL removes it. */
+typedef struct segf_recorder {
+    void (*write_begin)(void *arg, int fd, uint64_t off, const struct iovec *iov, size_t n);
+    void (*write_end)(void *arg);
+    void (*sync_begin)(void *arg, int fd, uint64_t *token);
+    void (*sync_end)(void *arg, int fd, uint64_t token, int rc);
+    void *arg;
+} segf_recorder;
+void segf_set_recorder(const segf_recorder *r);
 
 /* Fixed-size records of |recsize| bytes: the location of record |idx| when
  * each segment holds seg_size / recsize records. */

@@ -108,6 +108,13 @@ void segf_fail_sync(int n)
     atomic_store(&g_fail_sync, n);
 }
 
+static _Atomic(const segf_recorder *) g_rec;
+
+void segf_set_recorder(const segf_recorder *r)
+{
+    atomic_store(&g_rec, r);
+}
+
 static int errno_rc(int e)
 {
     if (e == ENOSPC || e == EDQUOT || e == EFBIG)
@@ -140,7 +147,21 @@ uint64_t segf_written(const segf *f)
     return f->written;
 }
 
+static int full_pwrite_(int fd, const uint8_t *p, size_t n, uint64_t off);
+
 static int full_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    const segf_recorder *r = atomic_load(&g_rec);
+    if (!r)
+        return full_pwrite_(fd, p, n, off);
+    struct iovec v = {(void *)(uintptr_t)p, n};
+    r->write_begin(r->arg, fd, off, &v, 1);
+    int rc = full_pwrite_(fd, p, n, off);
+    r->write_end(r->arg);
+    return rc;
+}
+
+static int full_pwrite_(int fd, const uint8_t *p, size_t n, uint64_t off)
 {
     long long budget = atomic_load(&g_fail_budget);
     if (budget >= 0) {
@@ -173,7 +194,20 @@ static int full_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off)
 
 /* pwritev of |n| pieces at |off|, all of them (short writes continued),
  * with the fault injection of full_pwrite. */
+static int full_pwritev_(int fd, const struct iovec *iov, size_t n, uint64_t off);
+
 static int full_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off)
+{
+    const segf_recorder *r = atomic_load(&g_rec);
+    if (!r)
+        return full_pwritev_(fd, iov, n, off);
+    r->write_begin(r->arg, fd, off, iov, n);
+    int rc = full_pwritev_(fd, iov, n, off);
+    r->write_end(r->arg);
+    return rc;
+}
+
+static int full_pwritev_(int fd, const struct iovec *iov, size_t n, uint64_t off)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -275,7 +309,7 @@ static int full_pread(int fd, uint8_t *p, size_t n, uint64_t off)
     return 0;
 }
 
-static int do_sync(int fd)
+static int do_sync_(int fd)
 {
     if (atomic_load(&g_fail_sync) > 0 && atomic_fetch_sub(&g_fail_sync, 1) == 1)
         return SEAL_EIO;
@@ -284,6 +318,18 @@ static int do_sync(int fd)
         return SEAL_EIO;
     }
     return 0;
+}
+
+static int do_sync(int fd)
+{
+    const segf_recorder *r = atomic_load(&g_rec);
+    if (!r)
+        return do_sync_(fd);
+    uint64_t token = 0;
+    r->sync_begin(r->arg, fd, &token);
+    int rc = do_sync_(fd);
+    r->sync_end(r->arg, fd, token, rc);
+    return rc;
 }
 
 static int sync_dir(const char *dir)

@@ -684,6 +684,10 @@ static int sync_round(seal_store *s, struct round *rd)
     uint64_t last = atomic_load(&s->derived_synced_ns);
     bool derived = now - last >= (uint64_t)ST_DERIVED_SYNC_MS * 1000000u &&
                    atomic_compare_exchange_strong(&s->derived_synced_ns, &last, now);
+    /* the txs published by now have all their commit index records and
+     * hash tree nodes written (publication comes after both): once these
+     * syncs succeed they are durable (seal.synced, store.c) */
+    uint64_t k = derived ? st_committed(s) : 0;
     segf *fs[3] = {s->valf, s->txf, s->ahtf}; /* the order of rd->fd */
     for (int i = 0; i < 3; i++) {
         if (rd->fd[i] < 0 || (i == 2 && !derived))
@@ -699,6 +703,8 @@ static int sync_round(seal_store *s, struct round *rd)
         n++;
     }
     int r2 = sync_parallel(s, jobs, n);
+    if (derived && rc == 0 && r2 == 0 && cfd >= 0 && k > 0)
+        (void)st_synced_note(s, k); /* a failure only makes recovery check more */
     return rc ? rc : r2;
 }
 

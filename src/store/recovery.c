@@ -258,32 +258,63 @@ static int cix_truncate(seal_store *s, uint64_t n)
     return segf_truncate(s->cixf, segf_rec_loc(segf_seg_size(s->cixf), CIX_REC_SIZE, n));
 }
 
-/* Step 1: the valid prefix of the commit index; returns D. */
+/* Step 1: the valid prefix of the commit index; returns D. Records up to
+ * K (seal.synced) were fdatasynced; after K a power loss can leave holes
+ * (pages of the file written back in any order), so the prefix is found by
+ * reading forward from K: D is the last record before the first one that
+ * is missing or fails its checks, and everything after D is cut (the tail
+ * scan of step 5 re-derives it from the tx log). */
 static int recover_cix(seal_store *s, uint64_t *d_out)
 {
     int rc;
     uint64_t n = segf_rec_count(s->cixf, CIX_REC_SIZE);
     uint64_t total = segf_total(s->cixf);
-    uint64_t n0 = n;
+    uint64_t seg = segf_seg_size(s->cixf), per = seg / CIX_REC_SIZE;
+    uint64_t k = s->synced_k0;
     cixrec c;
-    uint8_t b[CIX_REC_SIZE];
-    while (n > 0) {
-        uint64_t loc = segf_rec_loc(segf_seg_size(s->cixf), CIX_REC_SIZE, n - 1);
-        if ((rc = segf_read(s->cixf, loc, b, sizeof(b))) != 0 && rc != SEAL_ECORRUPT)
-            return rc;
-        if (rc == 0 && cix_decode(b, &c) == 0 && c.id == n)
-            break;
-        n--;
+    uint8_t b[1024 * CIX_REC_SIZE];
+    if (k > n) {
+        SEAL_LOGW("store", "%s: commit index has %llu records, %llu were synced; checking all",
+                  segf_dir(s->cixf), (unsigned long long)n, (unsigned long long)k);
+        k = 0;
     }
-    if (n != n0 || total != n0 * CIX_REC_SIZE) {
+    if (k > 0) {
+        rc = segf_read(s->cixf, segf_rec_loc(seg, CIX_REC_SIZE, k - 1), b, CIX_REC_SIZE);
+        if (rc != 0 && rc != SEAL_ECORRUPT)
+            return rc;
+        if (rc != 0 || cix_decode(b, &c) != 0 || c.id != k) {
+            SEAL_LOGW("store", "%s: synced commit index record %llu fails its checks; checking all",
+                      segf_dir(s->cixf), (unsigned long long)k);
+            k = 0;
+        }
+    }
+    uint64_t good = k;
+    while (good < n) {
+        /* a run of records inside one segment */
+        uint64_t in_seg = per - good % per;
+        size_t m = (size_t)SEAL_MIN(SEAL_MIN(n - good, in_seg), sizeof(b) / CIX_REC_SIZE);
+        rc = segf_read(s->cixf, segf_rec_loc(seg, CIX_REC_SIZE, good), b, m * CIX_REC_SIZE);
+        if (rc != 0 && rc != SEAL_ECORRUPT)
+            return rc;
+        if (rc != 0)
+            break;
+        size_t i = 0;
+        while (i < m && cix_decode(b + i * CIX_REC_SIZE, &c) == 0 && c.id == good + i + 1)
+            i++;
+        good += i;
+        if (i < m)
+            break;
+    }
+    s->synced_k0 = k; /* what step 3 may trust of the hash tree */
+    if (good != n || total != n * CIX_REC_SIZE) {
         SEAL_LOGW("store",
                   "%s: commit index has %llu bytes; keeping %llu valid records, cutting the rest "
                   "(rebuilt from the tx log below)",
-                  segf_dir(s->cixf), (unsigned long long)total, (unsigned long long)n);
-        if ((rc = cix_truncate(s, n)) != 0)
+                  segf_dir(s->cixf), (unsigned long long)total, (unsigned long long)good);
+        if ((rc = cix_truncate(s, good)) != 0)
             return rc;
     }
-    *d_out = n;
+    *d_out = good;
     return 0;
 }
 
@@ -326,6 +357,13 @@ static int recover_aht(seal_store *s, uint64_t d)
     uint64_t seg = segf_seg_size(s->ahtf);
     uint64_t want = d ? mt_ah_nodes_upto(d) : 0;
     uint64_t have = segf_rec_count(s->ahtf, AHT_NODE_SIZE);
+    /* only the nodes of the first K txs were synced (seal.synced); later
+     * ones may have holes after a power loss: recomputed from the Alh values
+     * in the commit index (at most the few txs of the last ~10 ms) */
+    uint64_t ksync = SEAL_MIN(s->synced_k0, d);
+    uint64_t trusted = ksync ? mt_ah_nodes_upto(ksync) : 0;
+    if (have > trusted && want > trusted)
+        have = trusted;
     uint64_t total = segf_total(s->ahtf);
     uint64_t k = d;
     if (have < want) {
@@ -646,6 +684,8 @@ int st_recover(seal_store *s)
         return rc;
     if ((rc = recover_tail(s, d, vpos)) != 0)
         return rc;
+    /* recover_tail synced the commit index and the hash tree as they are now */
+    (void)st_synced_note(s, st_committed(s));
     SEAL_LOGI("store", "%s: opened at tx %llu", s->dir, (unsigned long long)st_committed(s));
     return 0;
 }

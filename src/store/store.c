@@ -179,6 +179,66 @@ static bool dir_has_data(const char *dir)
 }
 
 /* Creates the store if needed, takes the lock, reads the metadata. */
+/* ------------------------------------------------------- seal.synced
+ * 24 bytes: magic "SSYN", u32 format (1), u64 K, u32 zero, u32 CRC-32C of
+ * bytes 0..19. K: the commit index records and hash tree nodes of txs 1..K
+ * were fdatasynced. Written after each sync of those files (commit.c), at
+ * the end of recovery and at close; never fsynced except at close, because
+ * whatever version of it a power loss leaves was true when it was written
+ * (K only grows while a store is open: txs that were published are never
+ * rolled back). Recovery trusts those files up to K and checks the rest
+ * (a power loss can leave holes in what was not synced: recovery.c). */
+#define SYNCED_FILE  "seal.synced"
+#define SYNCED_MAGIC 0x5353594eu /* "SSYN" */
+#define SYNCED_LEN   24
+
+int st_synced_open(seal_store *s)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/" SYNCED_FILE, s->dir);
+    pthread_mutex_init(&s->synced_mu, NULL);
+    bool created = access(p, F_OK) != 0;
+    s->synced_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->synced_fd < 0)
+        return st_err(errno == ENOSPC ? SEAL_ENOSPACE : SEAL_EIO, "cannot open %s: %s", p,
+                      strerror(errno));
+    if (created)
+        return sync_dir(s->dir);
+    uint8_t b[SYNCED_LEN];
+    if (pread(s->synced_fd, b, sizeof(b), 0) == (ssize_t)sizeof(b) &&
+        seal_get_u32(b) == SYNCED_MAGIC && seal_get_u32(b + 4) == 1 &&
+        seal_get_u32(b + 20) == log_crc32c(0, b, 20))
+        s->synced_k0 = seal_get_u64(b + 8);
+    else
+        SEAL_LOGW("store", "%s is missing or damaged: the whole commit index will be checked", p);
+    s->synced_k = s->synced_k0;
+    return 0;
+}
+
+int st_synced_note(seal_store *s, uint64_t k)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->synced_mu);
+    if (s->synced_fd >= 0 && k > s->synced_k) {
+        uint8_t b[SYNCED_LEN] = {0};
+        seal_put_u32(b, SYNCED_MAGIC);
+        seal_put_u32(b + 4, 1);
+        seal_put_u64(b + 8, k);
+        seal_put_u32(b + 20, log_crc32c(0, b, 20));
+        if (pwrite(s->synced_fd, b, sizeof(b), 0) == (ssize_t)sizeof(b))
+            s->synced_k = k;
+        else
+            rc = SEAL_EIO; /* harmless: recovery checks more of the commit index */
+    }
+    pthread_mutex_unlock(&s->synced_mu);
+    return rc;
+}
+
+int st_synced_flush(seal_store *s)
+{
+    return s->synced_fd >= 0 && fdatasync(s->synced_fd) != 0 ? SEAL_EIO : 0;
+}
+
 static int open_meta(seal_store *s)
 {
     char path[PATH_MAX];
@@ -261,6 +321,10 @@ static void store_free(seal_store *s)
         idx_close(s->ix);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
+    if (s->synced_fd >= 0) {
+        close(s->synced_fd);
+        pthread_mutex_destroy(&s->synced_mu);
+    }
     st_pmap_free(&s->map);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
@@ -287,6 +351,7 @@ int seal_open(const char *dir, const seal_options *o, seal_store **out)
     if (!s)
         return SEAL_ENOMEM;
     s->lock_fd = -1;
+    s->synced_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->drv_cv, NULL);
@@ -315,6 +380,8 @@ int seal_open(const char *dir, const seal_options *o, seal_store **out)
     if ((rc = open_meta(s)) != 0)
         goto fail;
     if ((rc = open_files(s)) != 0)
+        goto fail;
+    if ((rc = st_synced_open(s)) != 0)
         goto fail;
     if ((rc = st_recover(s)) != 0)
         goto fail;
@@ -359,6 +426,8 @@ int seal_close(seal_store *s)
         int r1 = segf_sync(s->ahtf), r2 = segf_sync(s->cixf);
         rc = r1 ? r1 : r2;
     }
+    if (rc == 0 && !s->poisoned && st_synced_note(s, st_committed(s)) == 0)
+        (void)st_synced_flush(s); /* only saves the next open some checking */
     store_free(s);
     return rc;
 }

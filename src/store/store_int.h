@@ -146,6 +146,12 @@ struct seal_store {
     int version;
     uint64_t seg_size;
     int lock_fd;
+    /* seal.synced (store.c): how many txs' commit index records and hash
+     * tree nodes are known durable */
+    int synced_fd;
+    uint64_t synced_k0; /* as read at open (recovery checks it) */
+    uint64_t synced_k;  /* last written, under synced_mu */
+    pthread_mutex_t synced_mu;
     segf *txf, *valf, *cixf, *ahtf;
     mt_nodestore ns;
     mt_ahtree *aht; /* the leader's tree */
@@ -288,6 +294,14 @@ int st_recover(seal_store *s);
  * (mark unknown: taken as past)? Records are found by their magic at any
  * offset, so damage before them does not hide them. *proven = the answer;
  * 0 or an I/O error. */
+/* seal.synced: st_synced_open reads it into synced_k0 (0 when missing or
+ * damaged) and creates it if missing; st_synced_note records that the
+ * derived files of the first |k| txs are durable (a pwrite, not synced: any
+ * value that reaches the disk was true when written); st_synced_flush
+ * fdatasyncs it. 0 or a negative SEAL_E* code. */
+int st_synced_open(seal_store *s);
+int st_synced_note(seal_store *s, uint64_t k);
+int st_synced_flush(seal_store *s);
 int st_durable_after(segf *f, uint64_t from, uint64_t x, bool *proven);
 int st_zero_from(segf *f, uint64_t loc, bool *zero);
 /* Full check of one decoded tx record (see recovery.c). */

@@ -417,6 +417,27 @@ static int cix_state(struct seqrd *q, uint64_t id, cixrec *c)
     return CIX_OK;
 }
 
+/* K of seal.synced (store.c), read only: the commit index records and hash
+ * tree nodes of txs 1..K were synced. 0 when the file is missing or damaged
+ * (as open reads it: then open checks the whole commit index and recomputes
+ * the hash tree from the tx log, so a damaged record of either is something
+ * open repairs, not a loss). */
+static uint64_t read_synced(const char *dir)
+{
+    char p[PATH_MAX];
+    uint8_t b[24];
+    snprintf(p, sizeof(p), "%s/seal.synced", dir);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = pread(fd, b, sizeof(b), 0);
+    close(fd);
+    if (n != (ssize_t)sizeof(b) || seal_get_u32(b) != 0x5353594eu || seal_get_u32(b + 4) != 1 ||
+        seal_get_u32(b + 20) != log_crc32c(0, b, 20))
+        return 0;
+    return seal_get_u64(b + 8);
+}
+
 /* Walks the tx log from its start like recovery does after the commit
  * index, but over every tx, checking each against the commit index and the
  * stored hash tree, and reports (never fixes) what open would repair. */
@@ -434,6 +455,10 @@ static int verify_files(seal_store *s, seal_verify_cb cb, void *arg, seal_verify
     uint64_t cix_end = ncix; /* records that are not a zero-filled torn tail */
     uint64_t pos = 0, scan = 0, vpos = 0, node = 0, id = 1;
     uint64_t aht_missing = 0; /* first leaf whose nodes are not stored */
+    /* past K the derived files may have holes after a power loss, which open
+     * rebuilds: reported as notes, not as corruption */
+    uint64_t synced = read_synced(s->dir);
+    uint64_t aht_synced = synced ? mt_ah_nodes_upto(synced) : 0;
     memset(root, 0, 32);
     memcpy(prev, MT_EMPTY_HASH, 32);
 
@@ -476,6 +501,15 @@ static int verify_files(seal_store *s, seal_verify_cb cb, void *arg, seal_verify
             bool zero = false;
             if (cst == CIX_ZERO && (rc = st_zero_from(s->cixf, cloc, &zero)) != 0)
                 goto out;
+            if ((cst == CIX_BAD || (cst == CIX_ZERO && !zero)) && id > synced) {
+                note(rep,
+                     "commit index: the record of tx %llu fails its checks, after the last "
+                     "synced one (tx %llu; a power loss can leave that): would be rebuilt on "
+                     "open",
+                     (unsigned long long)id, (unsigned long long)synced);
+                cst = CIX_ZERO;
+                zero = true;
+            }
             if (cst == CIX_BAD || (cst == CIX_ZERO && !zero)) {
                 rc = report(&v, id, s->cixf, cloc, "commit index record fails its checks");
                 goto out;
@@ -621,6 +655,11 @@ static int verify_files(seal_store *s, seal_verify_cb cb, void *arg, seal_verify
             }
             if ((rc = seq_get(aq, node, stored)) != 0)
                 goto out;
+            if (memcmp(stored, d[k], 32) != 0 && node >= aht_synced) {
+                if (!aht_missing)
+                    aht_missing = id; /* not synced: open recomputes it */
+                continue;
+            }
             if (memcmp(stored, d[k], 32) != 0) {
                 rc = report(&v, id, s->ahtf, aloc,
                             "hash tree node %llu (leaf %llu) differs from the recomputed one",
@@ -678,7 +717,8 @@ static int verify_files(seal_store *s, seal_verify_cb cb, void *arg, seal_verify
     uint64_t want = n ? mt_ah_nodes_upto(n) : 0;
     uint64_t atot = segf_total(s->ahtf);
     if (aht_missing)
-        note(rep, "hash tree: nodes of leaves %llu..%llu are missing: would be recomputed on open",
+        note(rep, "hash tree: nodes of leaves %llu..%llu are missing or were not synced: would be "
+                  "recomputed on open",
              (unsigned long long)aht_missing, (unsigned long long)n);
     else if (atot > want * AHT_NODE_SIZE)
         note(rep, "hash tree: %llu bytes after the nodes of tx %llu: would be cut on open",
@@ -759,6 +799,7 @@ int seal_verify_dir(const char *dir, seal_verify_cb cb, void *arg, seal_verify_r
             goto out;
         }
     }
+    s->dir = (char *)(uintptr_t)dir; /* for seal.synced; not freed below */
     rc = verify_files(s, cb, arg, rep);
 out:
     if (rc && rc != SEAL_ECORRUPT && !rep->what[0])
