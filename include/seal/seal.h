@@ -72,7 +72,8 @@ typedef struct seal_options {
     /* Key index (LMDB) map size in bytes, 0 = the index default. */
     uint64_t index_map_size;
     /* fsync each key index transaction (default 0). With 0 the index is
-     * flushed about once a second in the background; after a process crash
+     * flushed in the background when the indexer is idle (at least every
+     * 30 s under load); after a process crash
      * it catches up from the log, and after a machine restart that left it
      * unflushed it is rebuilt from the log (docs/format.md, "Key index").
      * Commits never wait for the index either way. */

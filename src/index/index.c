@@ -62,8 +62,8 @@
  *   - before the first LMDB txn after a flush, the marker is written and
  *     fsynced (with its directory): it is on disk before any page of the
  *     txns it covers can be;
- *   - idx_checkpoint (the indexer calls it about once a second while it
- *     works, when it goes idle, and at close) flushes LMDB with
+ *   - idx_checkpoint (the indexer calls it when it goes idle, at least
+ *     every 30 s while it works, and at close) flushes LMDB with
  *     mdb_env_sync and then removes the marker;
  *   - idx_open finds a marker with another boot id (or none readable):
  *     the machine went down with unsynced index pages, the index cannot be

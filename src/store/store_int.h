@@ -126,9 +126,12 @@ struct sjob {
 /* The hash tree and commit index are fdatasynced by at most one round per
  * this many ms (they are derived from the tx log; see commit.c). */
 #define ST_DERIVED_SYNC_MS 10
-/* The key index is flushed (index.c, "Power loss") at least this often
- * while the indexer works, and this long after it went idle. */
-#define ST_INDEX_FLUSH_MS      1000
+/* The key index is flushed (index.c, "Power loss") this long after the
+ * indexer went idle, and at least this often while it works. Under a steady
+ * load the index is unflushed again a moment after each flush, so frequent
+ * flushes would buy little and cost the commits device time (a flush writes
+ * every dirty LMDB page): the kernel writes them back within ~30 s anyway. */
+#define ST_INDEX_FLUSH_MS      30000
 #define ST_INDEX_IDLE_FLUSH_MS 200
 struct spool {
     pthread_mutex_t mu;
