@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define SEAL_HASH_LEN 32
+#define SEAL_HASH_LEN       32
 #define SEAL_MAX_TXMD_EXTRA 256
 
 typedef struct seal_store seal_store;
@@ -122,10 +122,10 @@ SEAL_API int seal_store_info_get(seal_store *s, seal_store_info *out);
 /* ------------------------------------------------------------- metadata */
 /* KV metadata (immudb's, spec 1.1). Not allowed with header version 0. */
 typedef struct seal_kvmd {
-    int deleted;       /* logical delete (tombstone) */
-    int has_expires;   /* expires_at is set */
+    int deleted;        /* logical delete (tombstone) */
+    int has_expires;    /* expires_at is set */
     int64_t expires_at; /* Unix seconds; the entry is expired when now >= expires_at */
-    int non_indexable; /* not put in the key index */
+    int non_indexable;  /* not put in the key index */
 } seal_kvmd;
 
 /* Tx metadata (spec 1.2), version 1 only. */
@@ -265,8 +265,8 @@ typedef struct seal_get_opts {
  * revision return the version as it is (check md). SEAL_ENOTFOUND,
  * SEAL_ECORRUPT (the value does not match its hash), SEAL_EINVAL. Fills
  * |out| (seal_entry_clear). |o| may be NULL. */
-SEAL_API int seal_snap_get(seal_snap *snap, const void *key, size_t key_len,
-                           const seal_get_opts *o, seal_entry *out);
+SEAL_API int seal_snap_get(seal_snap *snap, const void *key, size_t key_len, const seal_get_opts *o,
+                           seal_entry *out);
 /* Same through a temporary snapshot waiting for |since_tx| (0 = every
  * committed tx) with no timeout unless |no_wait|. */
 SEAL_API int seal_get(seal_store *s, const void *key, size_t key_len, const seal_get_opts *o,
@@ -276,9 +276,9 @@ SEAL_API int seal_get(seal_store *s, const void *key, size_t key_len, const seal
  * newest when |desc|), at most |limit| (0 = all), deleted ones included.
  * *out (seal_entries_free) may be NULL when *n = 0. SEAL_ENOTFOUND when the
  * key has no version. */
-SEAL_API int seal_snap_history(seal_snap *snap, const void *key, size_t key_len,
-                               uint64_t offset, uint64_t limit, int desc, int with_values,
-                               seal_entry **out, size_t *n);
+SEAL_API int seal_snap_history(seal_snap *snap, const void *key, size_t key_len, uint64_t offset,
+                               uint64_t limit, int desc, int with_values, seal_entry **out,
+                               size_t *n);
 
 typedef struct seal_scan_opts {
     const void *prefix;
@@ -290,9 +290,9 @@ typedef struct seal_scan_opts {
     size_t end_len;
     int end_inclusive;
     int desc;
-    uint64_t limit;       /* 0 = no limit */
-    uint64_t as_of_tx;    /* 0 = the snapshot */
-    int include_deleted;  /* also return deleted / expired latest versions */
+    uint64_t limit;      /* 0 = no limit */
+    uint64_t as_of_tx;   /* 0 = the snapshot */
+    int include_deleted; /* also return deleted / expired latest versions */
     int with_values;
 } seal_scan_opts;
 /* Keys in byte order with their latest version as of the snapshot.
@@ -301,11 +301,9 @@ typedef struct seal_scan_opts {
  * 0 after the last key, cb's value, SEAL_EINVAL for bad options, or
  * SEAL_ECORRUPT / SEAL_EIO when a value cannot be read or fails its hash. */
 typedef int (*seal_scan_cb)(void *arg, const seal_entry *e);
-SEAL_API int seal_snap_scan(seal_snap *snap, const seal_scan_opts *o, seal_scan_cb cb,
-                            void *arg);
+SEAL_API int seal_snap_scan(seal_snap *snap, const seal_scan_opts *o, seal_scan_cb cb, void *arg);
 /* Number of live keys (not deleted, not expired) under |prefix|. */
-SEAL_API int seal_snap_count(seal_snap *snap, const void *prefix, size_t prefix_len,
-                             uint64_t *out);
+SEAL_API int seal_snap_count(seal_snap *snap, const void *prefix, size_t prefix_len, uint64_t *out);
 
 /* A tx as stored. Owned by the struct (seal_txinfo_free). */
 typedef struct seal_txentry {
@@ -348,9 +346,8 @@ SEAL_API int seal_state(seal_store *s, uint64_t *tx_id, uint8_t alh[SEAL_HASH_LE
 /* The signed-state payload of spec 6.1: u32(len(db)) || db || u64(tx) || alh.
  * Writes 44 + strlen(db) bytes to |out| if |cap| allows (else SEAL_ELIMIT),
  * length in *len. */
-SEAL_API int seal_state_payload(const char *db, uint64_t tx_id,
-                                const uint8_t alh[SEAL_HASH_LEN], uint8_t *out, size_t cap,
-                                size_t *len);
+SEAL_API int seal_state_payload(const char *db, uint64_t tx_id, const uint8_t alh[SEAL_HASH_LEN],
+                                uint8_t *out, size_t cap, size_t *len);
 
 /* ------------------------------------------------------- signed states */
 /* An ECDSA P-256 key (a key pair or a public key), as immudb's server
@@ -439,14 +436,12 @@ SEAL_API int seal_entry_proof_build(seal_store *st, uint64_t tx, const void *key
                                     seal_entry_proof *out);
 SEAL_API void seal_entry_proof_free(seal_entry_proof *p);
 /* 0 if |p| proves |digest| under |eh|, SEAL_EVERIFY if not. */
-SEAL_API int seal_entry_proof_verify(const seal_entry_proof *p,
-                                     const uint8_t digest[SEAL_HASH_LEN],
+SEAL_API int seal_entry_proof_verify(const seal_entry_proof *p, const uint8_t digest[SEAL_HASH_LEN],
                                      const uint8_t eh[SEAL_HASH_LEN]);
 /* Entry digest for a header version (spec 1.4). SEAL_EUNSUPPORTED for
  * version 0 with metadata. */
-SEAL_API int seal_entry_digest(int version, const void *key, size_t key_len,
-                               const seal_kvmd *md, const uint8_t hval[SEAL_HASH_LEN],
-                               uint8_t out[SEAL_HASH_LEN]);
+SEAL_API int seal_entry_digest(int version, const void *key, size_t key_len, const seal_kvmd *md,
+                               const uint8_t hval[SEAL_HASH_LEN], uint8_t out[SEAL_HASH_LEN]);
 /* Alh of a header (spec 3.3). */
 SEAL_API int seal_txhdr_alh(const seal_txhdr *h, uint8_t out[SEAL_HASH_LEN]);
 
@@ -456,10 +451,10 @@ typedef struct seal_verify_report {
     uint64_t values_checked;
     uint64_t bytes_checked;
     /* first problem (when the result is SEAL_ECORRUPT) */
-    uint64_t bad_tx;   /* tx id (0 if the problem is not tied to a tx) */
-    char file[512];    /* path of the file */
-    uint64_t offset;   /* byte offset in that file */
-    char what[256];    /* what did not match */
+    uint64_t bad_tx; /* tx id (0 if the problem is not tied to a tx) */
+    char file[512];  /* path of the file */
+    uint64_t offset; /* byte offset in that file */
+    char what[256];  /* what did not match */
     /* Findings that are not corruption (seal_verify_dir only): the state a
      * crash leaves, which seal_open would repair. They do not change the
      * result. */

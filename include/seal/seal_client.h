@@ -410,8 +410,8 @@ SEAL_API int seal_client_stream_get(seal_client *c, const void *key, size_t key_
 SEAL_API int seal_client_stream_scan(seal_client *c, const seal_scan_req *r, seal_kventry **out,
                                      size_t *n);
 SEAL_API int seal_client_stream_history(seal_client *c, const void *key, size_t key_len,
-                                        uint64_t offset, int32_t limit, int desc,
-                                        uint64_t since_tx, seal_kventry **out, size_t *n);
+                                        uint64_t offset, int32_t limit, int desc, uint64_t since_tx,
+                                        seal_kventry **out, size_t *n);
 /* streamZScan: as seal_client_zscan; each member carries set, key, score,
  * at_tx and entry.key / entry.value (has_entry is 1; an empty value is what
  * the server sends for a member without entry). *out: seal_zentries_free. */
@@ -472,9 +472,8 @@ SEAL_API int seal_client_verified_zadd(seal_client *c, const void *set, size_t s
  * sent as stream messages of |chunk_size| (0 = 64 KiB) so that large values
  * pass; verified exactly as seal_client_verified_set (the same code). */
 SEAL_API int seal_client_stream_verified_set(seal_client *c, const void *key, size_t key_len,
-                                             const void *value, size_t value_len,
-                                             size_t chunk_size, seal_txhdr *out,
-                                             seal_verify_info *vi);
+                                             const void *value, size_t value_len, size_t chunk_size,
+                                             seal_txhdr *out, seal_verify_info *vi);
 /* streamVerifiableGet, verified exactly as seal_client_verified_get (the
  * same code). The stream carries the entry without its metadata (as
  * immudb's), so an entry with metadata (expiry, non-indexable) in a v1 tx

@@ -25,29 +25,29 @@ extern "C" {
 /* The error table. Codes are negative, stable, and only ever appended.
  * CORRUPT (stored data failed a check) and VERIFY (a proof did not verify)
  * are never reported as I/O errors. */
-#define SEAL_ERR_MAP(X)                                                        \
-    X(NOMEM, -1, "out of memory")                                              \
-    X(IO, -2, "I/O error")                                                     \
-    X(CORRUPT, -3, "stored data failed an integrity check")                    \
-    X(VERIFY, -4, "proof did not verify")                                      \
-    X(CRYPTO, -5, "cryptographic operation failed")                            \
-    X(FIPS, -6, "FIPS provider unavailable or not in force")                   \
-    X(NOTALLOWED, -7, "algorithm or parameter not allowed by the FIPS policy") \
-    X(INVAL, -8, "invalid argument")                                           \
-    X(LIMIT, -9, "request exceeds a configured limit")                         \
-    X(NOTFOUND, -10, "not found")                                              \
-    X(EXISTS, -11, "already exists")                                           \
-    X(PRECONDITION, -12, "precondition failed")                                \
-    X(CLOSED, -13, "object is closed")                                         \
-    X(BUSY, -14, "resource is busy or locked")                                 \
-    X(NOSPACE, -15, "no space left on device")                                 \
-    X(TIMEOUT, -16, "timed out")                                               \
-    X(UNSUPPORTED, -17, "not supported")                                       \
-    X(DUPLICATE, -18, "duplicate key in transaction")                          \
-    X(TXTOOLARGE, -19, "too many entries in transaction")                      \
-    X(PROTOCOL, -20, "protocol error")                                         \
-    X(AUTH, -21, "authentication failed")                                      \
-    X(PERM, -22, "permission denied")                                          \
+#define SEAL_ERR_MAP(X)                                                                            \
+    X(NOMEM, -1, "out of memory")                                                                  \
+    X(IO, -2, "I/O error")                                                                         \
+    X(CORRUPT, -3, "stored data failed an integrity check")                                        \
+    X(VERIFY, -4, "proof did not verify")                                                          \
+    X(CRYPTO, -5, "cryptographic operation failed")                                                \
+    X(FIPS, -6, "FIPS provider unavailable or not in force")                                       \
+    X(NOTALLOWED, -7, "algorithm or parameter not allowed by the FIPS policy")                     \
+    X(INVAL, -8, "invalid argument")                                                               \
+    X(LIMIT, -9, "request exceeds a configured limit")                                             \
+    X(NOTFOUND, -10, "not found")                                                                  \
+    X(EXISTS, -11, "already exists")                                                               \
+    X(PRECONDITION, -12, "precondition failed")                                                    \
+    X(CLOSED, -13, "object is closed")                                                             \
+    X(BUSY, -14, "resource is busy or locked")                                                     \
+    X(NOSPACE, -15, "no space left on device")                                                     \
+    X(TIMEOUT, -16, "timed out")                                                                   \
+    X(UNSUPPORTED, -17, "not supported")                                                           \
+    X(DUPLICATE, -18, "duplicate key in transaction")                                              \
+    X(TXTOOLARGE, -19, "too many entries in transaction")                                          \
+    X(PROTOCOL, -20, "protocol error")                                                             \
+    X(AUTH, -21, "authentication failed")                                                          \
+    X(PERM, -22, "permission denied")                                                              \
     X(STATE, -23, "invalid state for this operation")
 
 enum seal_err {

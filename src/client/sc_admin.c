@@ -209,9 +209,9 @@ int seal_client_database_health(seal_client *c, seal_db_health *out)
     if (!out)
         return sc_fail(c, SEAL_EINVAL, "database health: no output");
     Immudb__Schema__DatabaseHealthResponse *m = NULL;
-    int rc = sc_call(c, "DatabaseHealth", NULL,
-                     &immudb__schema__database_health_response__descriptor,
-                     (ProtobufCMessage **)&m, NULL);
+    int rc =
+        sc_call(c, "DatabaseHealth", NULL, &immudb__schema__database_health_response__descriptor,
+                (ProtobufCMessage **)&m, NULL);
     if (rc)
         return rc;
     out->pending_requests = m->pendingrequests;

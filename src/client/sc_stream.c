@@ -291,8 +291,8 @@ static int take_msgs(seal_client *c, const char *what, const sbuf *b, size_t *of
     for (size_t i = 0; i < k; i++)
         if (take_msg(b, off, &p[i], &n[i]) != 1)
             return sc_fail(c, SEAL_EPROTOCOL,
-                           "%s: the stream ends inside a message or is malformed (%zu bytes)",
-                           what, b->n);
+                           "%s: the stream ends inside a message or is malformed (%zu bytes)", what,
+                           b->n);
     return 0;
 }
 
@@ -374,9 +374,9 @@ int seal_client_stream_get(seal_client *c, const void *key, size_t key_len, cons
         rc = kv_entries(c, "stream get", &b, &es, &n);
     if (rc == 0 && n != 1) {
         seal_kventries_free(es, n);
-        rc = sc_fail(c, SEAL_EPROTOCOL,
-                     "stream get: the stream is not one key and one value message (%zu bytes)",
-                     b.n);
+        rc =
+            sc_fail(c, SEAL_EPROTOCOL,
+                    "stream get: the stream is not one key and one value message (%zu bytes)", b.n);
     } else if (rc == 0) {
         *out = es[0];
         seal_free(es);

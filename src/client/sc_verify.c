@@ -886,9 +886,8 @@ static int vget_unary_fetch(seal_client *c, void *arg, uint64_t since,
 {
     vget_unary *u = arg;
     u->r->provesincetx = since;
-    int rc = sc_call(c, "VerifiableGet", &u->r->base,
-                     &immudb__schema__verifiable_entry__descriptor, (ProtobufCMessage **)&u->ve,
-                     NULL);
+    int rc = sc_call(c, "VerifiableGet", &u->r->base, &immudb__schema__verifiable_entry__descriptor,
+                     (ProtobufCMessage **)&u->ve, NULL);
     if (rc == 0)
         *ve = u->ve;
     return rc;

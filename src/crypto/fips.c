@@ -285,7 +285,8 @@ size_t seal_fips_status_json(char *buf, size_t cap)
     seal_fips_get_status(&st);
     if (cap > 0)
         buf[0] = '\0';
-    int n = snprintf(cap ? buf : NULL, cap, "{\"initialized\":%s,\"fips_enabled\":%s,"
+    int n = snprintf(cap ? buf : NULL, cap,
+                     "{\"initialized\":%s,\"fips_enabled\":%s,"
                      "\"selftest_ok\":%s,\"validated\":%s",
                      st.initialized ? "true" : "false", st.fips_enabled ? "true" : "false",
                      st.selftest_ok ? "true" : "false", st.validated ? "true" : "false");

@@ -907,7 +907,8 @@ int sdb_set_async(sdb *db, const sdb_kv *kvs, size_t n, bool no_wait, sdb_set_cb
         /* Counted while the shared lock is held: an exclusive writer that
          * gets the lock next waits for this Set to finish (wlock_exclusive). */
         atomic_fetch_add(&db->async_pending, 1);
-        int crc = seal_tx_commit_async(db->st, tx, no_wait ? 0 : SEAL_COMMIT_WAIT_INDEX, aset_done, a);
+        int crc =
+            seal_tx_commit_async(db->st, tx, no_wait ? 0 : SEAL_COMMIT_WAIT_INDEX, aset_done, a);
         if (crc) {
             async_leave(db);
             seal_free(a);

@@ -5,9 +5,9 @@
  *
  *   Set(k, v)          key 0x00||k   value 0x00||v
  *   SetReference(k->r) key 0x00||k   value 0x01||u64(atTx)||0x00||r
- *   ZAdd(set,score,k)  key 0x01||u64(len set)||set||u64(bits(score))||u64(len k+1)||0x00||k||u64(atTx)
- *                      value empty
- *   Delete(k)          key 0x00||k   value empty, metadata "deleted"
+ *   ZAdd(set,score,k)  key 0x01||u64(len set)||set||u64(bits(score))||u64(len
+ * k+1)||0x00||k||u64(atTx) value empty Delete(k)          key 0x00||k   value empty, metadata
+ * "deleted"
  *
  * All lengths and integers are big-endian. Encoders write into a caller
  * buffer and return the number of bytes needed (call with cap 0 to size);
@@ -21,13 +21,13 @@
 
 #include "common/common.h"
 
-#define KV_SET_PREFIX 0x00     /* plain keys */
-#define KV_ZSET_PREFIX 0x01    /* sorted-set member keys */
-#define KV_SQL_PREFIX 0x02     /* SQL engine (not served) */
-#define KV_DOC_PREFIX 0x03     /* document engine (not served) */
-#define KV_PLAIN_VALUE 0x00    /* value prefix: plain value */
-#define KV_REF_VALUE 0x01      /* value prefix: reference */
-#define KV_REF_HDR_LEN 9       /* 0x01 || u64 atTx */
+#define KV_SET_PREFIX  0x00 /* plain keys */
+#define KV_ZSET_PREFIX 0x01 /* sorted-set member keys */
+#define KV_SQL_PREFIX  0x02 /* SQL engine (not served) */
+#define KV_DOC_PREFIX  0x03 /* document engine (not served) */
+#define KV_PLAIN_VALUE 0x00 /* value prefix: plain value */
+#define KV_REF_VALUE   0x01 /* value prefix: reference */
+#define KV_REF_HDR_LEN 9    /* 0x01 || u64 atTx */
 
 /* 0x00 || key */
 size_t kv_enc_key(uint8_t *out, size_t cap, const uint8_t *key, size_t key_len);

@@ -136,9 +136,9 @@ struct idx {
     bool resizing;
     idx_snap *pool;
     unsigned npool;
-    bool marker;    /* unsynced_marker in force */
-    bool unsynced;  /* written under wmu (atomic): the marker is on disk, pages may be
-                     * unflushed */
+    bool marker;   /* unsynced_marker in force */
+    bool unsynced; /* written under wmu (atomic): the marker is on disk, pages may be
+                    * unflushed */
     char dir[PATH_MAX];
 };
 

@@ -105,9 +105,8 @@ static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t n)
         uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                              (uint32_t)p[3] << 24);
         crc = g_crc_table[7][lo & 0xff] ^ g_crc_table[6][(lo >> 8) & 0xff] ^
-              g_crc_table[5][(lo >> 16) & 0xff] ^ g_crc_table[4][lo >> 24] ^
-              g_crc_table[3][p[4]] ^ g_crc_table[2][p[5]] ^ g_crc_table[1][p[6]] ^
-              g_crc_table[0][p[7]];
+              g_crc_table[5][(lo >> 16) & 0xff] ^ g_crc_table[4][lo >> 24] ^ g_crc_table[3][p[4]] ^
+              g_crc_table[2][p[5]] ^ g_crc_table[1][p[6]] ^ g_crc_table[0][p[7]];
         p += 8;
         n -= 8;
     }
@@ -118,8 +117,7 @@ static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t n)
 
 #if defined(__x86_64__)
 #define CRC_HW_SPLIT_MIN 1024 /* bytes per stream from which three run at once */
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p,
-                                                          size_t n)
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n)
 {
     uint64_t c = crc;
     if (n >= 3 * CRC_HW_SPLIT_MIN) {
@@ -422,8 +420,8 @@ static int aht_read(void *ctx, uint64_t idx, mt_hash out)
     pthread_mutex_unlock(m);
     if (hit)
         return 0;
-    int rc = segf_read(a->f, segf_rec_loc(segf_seg_size(a->f), AHT_NODE_SIZE, idx), out,
-                       AHT_NODE_SIZE);
+    int rc =
+        segf_read(a->f, segf_rec_loc(segf_seg_size(a->f), AHT_NODE_SIZE, idx), out, AHT_NODE_SIZE);
     if (rc == 0)
         cache_put_node(a, idx, out);
     return rc;

@@ -57,7 +57,7 @@ typedef int (*gs_handler_fn)(gs_call *call, const ProtobufCMessage *req, void *u
  * GS_TO_WORKER: only from a run on the I/O thread (see io_inline): the
  *   call goes to a worker and the handler (and interceptor) run again from
  *   the start there. */
-#define GS_DEFERRED 1001
+#define GS_DEFERRED  1001
 #define GS_TO_WORKER 1002
 
 typedef struct gs_method {

@@ -413,9 +413,9 @@ bool srv_defer_to_worker(srv_defer *d, void (*fn)(srv_defer *d, void *arg), void
     int rc = gs_call_to_worker(d->r.call, defer_worker_job, d);
     if (rc == 0)
         return true;
-    srv_defer_end(d, gs_error(d->r.call, GW_UNAVAILABLE, "%s",
-                              rc == SEAL_ECLOSED ? "server is shutting down"
-                                                 : "server out of memory"));
+    srv_defer_end(
+        d, gs_error(d->r.call, GW_UNAVAILABLE, "%s",
+                    rc == SEAL_ECLOSED ? "server is shutting down" : "server out of memory"));
     return false;
 }
 

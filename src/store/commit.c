@@ -1241,8 +1241,7 @@ static int commit_check(seal_store *s, seal_tx *tx)
     return check_dups(tx);
 }
 
-static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_index,
-                     int *index_rc)
+static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_index, int *index_rc)
 {
     int rc;
     struct creq req;
@@ -1310,8 +1309,8 @@ static int commit_tx(seal_store *s, seal_tx *tx, seal_txhdr *out, bool want_inde
         uint32_t v;
         while ((v = __atomic_load_n(&req.word, __ATOMIC_ACQUIRE)) != CW_DONE) {
             if (v == CW_CHECK)
-                (void)__atomic_compare_exchange_n(&req.word, &v, CW_SLEEP, false,
-                                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+                (void)__atomic_compare_exchange_n(&req.word, &v, CW_SLEEP, false, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_ACQUIRE);
             else
                 creq_sleep(&req);
         }

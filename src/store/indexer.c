@@ -129,14 +129,14 @@ int st_index_open(seal_store *s, bool wipe)
         if (last > st_committed(s)) {
             SEAL_LOGW("store",
                       "%s: key index is at tx %llu, ahead of the log (tx %llu); rebuilding it",
-                      s->ix_dir, (unsigned long long)last,
-                      (unsigned long long)st_committed(s));
+                      s->ix_dir, (unsigned long long)last, (unsigned long long)st_committed(s));
             idx_close(s->ix);
             s->ix = NULL;
             continue;
         }
         if (last < st_committed(s))
-            SEAL_LOGI("store", "key index at tx %llu, log at tx %llu: catching up in the background",
+            SEAL_LOGI("store",
+                      "key index at tx %llu, log at tx %llu: catching up in the background",
                       (unsigned long long)last, (unsigned long long)st_committed(s));
         atomic_store(&s->indexed, last);
         return 0;
@@ -267,9 +267,8 @@ static void *ix_main(void *arg)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
-            if (pthread_cond_timedwait(&s->ix_work, &s->ix_mu, &ts) == ETIMEDOUT &&
-                !s->ix_stop && !s->ix_rebuild &&
-                atomic_load(&s->indexed) >= st_committed(s)) {
+            if (pthread_cond_timedwait(&s->ix_work, &s->ix_mu, &ts) == ETIMEDOUT && !s->ix_stop &&
+                !s->ix_rebuild && atomic_load(&s->indexed) >= st_committed(s)) {
                 pthread_mutex_unlock(&s->ix_mu);
                 ix_checkpoint(s, &last_flush);
                 pthread_mutex_lock(&s->ix_mu);

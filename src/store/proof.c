@@ -118,8 +118,7 @@ int seal_dual_proof_build(seal_store *st, uint64_t s, uint64_t t, seal_dual_proo
         goto out;
     if (mp.has_advance) {
         p.has_advance = 1;
-        if ((rc = hashes_copy(&p.advance_linear, mp.advance.linear_terms,
-                              mp.advance.nlinear)) != 0)
+        if ((rc = hashes_copy(&p.advance_linear, mp.advance.linear_terms, mp.advance.nlinear)) != 0)
             goto out;
         if (mp.advance.ninclusion) {
             p.advance_inclusion = seal_calloc(mp.advance.ninclusion, sizeof(seal_hashes));

@@ -74,7 +74,7 @@ struct creq {
     bool done;
     mt_txhdr hdr; /* filled by the leader */
     mt_hash alh;
-    size_t pre_fail;    /* index of the failed precondition */
+    size_t pre_fail;     /* index of the failed precondition */
     struct creq *next;   /* in the queue and the group */
     struct creq *rnext;  /* in the round (written txs only) */
     struct creq *ixnext; /* in the store's index-wait queue */
@@ -92,7 +92,7 @@ struct creq {
  * touches the request no more: the committer may return at once). */
 #define CW_SLEEP 0u
 #define CW_CHECK 1u
-#define CW_DONE 2u
+#define CW_DONE  2u
 void st_creq_wake(struct creq *r, uint32_t v);
 void st_creq_finish_async(seal_store *s, struct creq *r, bool bypass);
 /* Stops the commit drivers (after the queue drained, at close). */

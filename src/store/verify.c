@@ -717,8 +717,9 @@ static int verify_files(seal_store *s, seal_verify_cb cb, void *arg, seal_verify
     uint64_t want = n ? mt_ah_nodes_upto(n) : 0;
     uint64_t atot = segf_total(s->ahtf);
     if (aht_missing)
-        note(rep, "hash tree: nodes of leaves %llu..%llu are missing or were not synced: would be "
-                  "recomputed on open",
+        note(rep,
+             "hash tree: nodes of leaves %llu..%llu are missing or were not synced: would be "
+             "recomputed on open",
              (unsigned long long)aht_missing, (unsigned long long)n);
     else if (atot > want * AHT_NODE_SIZE)
         note(rep, "hash tree: %llu bytes after the nodes of tx %llu: would be cut on open",

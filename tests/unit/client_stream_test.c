@@ -3,9 +3,9 @@
  * port, through tests/unit/srvkv_harness.h), for tx header versions 0 and 1:
  * streamVerifiableSet / streamVerifiableGet with a 12 MiB value, verified
  * and moving the trusted state to the server's own state, mixed with the
- * unary verified calls, with and without server signatures; streamScan, streamZScan, streamHistory and
- * streamExecAll give what Scan, ZScan, History and ExecAll give on the same
- * data; CountAll and DatabaseHealth. */
+ * unary verified calls, with and without server signatures; streamScan, streamZScan, streamHistory
+ * and streamExecAll give what Scan, ZScan, History and ExecAll give on the same data; CountAll and
+ * DatabaseHealth. */
 #include "srvkv_harness.h"
 
 #include "seal/seal_client.h"
@@ -353,8 +353,8 @@ static void run_equivalence(int version)
     seal_op bad = {.kind = SEAL_OP_REF, .key = "r", .key_len = 1, .value = "ea1", .value_len = 3};
     CHECK_ERR(seal_client_stream_exec_all(c, &bad, 1, 0, &hb), SEAL_EUNSUPPORTED);
     seal_kvmd md = {.non_indexable = 1};
-    bad = (seal_op){.kind = SEAL_OP_KV, .key = "m", .key_len = 1, .value = "v", .value_len = 1,
-                    .md = &md};
+    bad = (seal_op){
+        .kind = SEAL_OP_KV, .key = "m", .key_len = 1, .value = "v", .value_len = 1, .md = &md};
     CHECK_ERR(seal_client_stream_exec_all(c, &bad, 1, 0, &hb), SEAL_EINVAL);
     /* the server's refusal: a zAdd of a key that does not exist */
     bad = (seal_op){.kind = SEAL_OP_ZADD, .set = "s", .set_len = 1, .key = "nokey", .key_len = 5};

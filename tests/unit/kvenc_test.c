@@ -44,8 +44,8 @@ static void test_ref_encoding(void)
 static void test_zadd_encoding(void)
 {
     uint8_t z[128];
-    size_t n = kv_enc_zkey(z, sizeof(z), (const uint8_t *)"set", 3, 1.5, (const uint8_t *)"key",
-                           3, 0);
+    size_t n =
+        kv_enc_zkey(z, sizeof(z), (const uint8_t *)"set", 3, 1.5, (const uint8_t *)"key", 3, 0);
     CHECK_INT(n, 40);
     CHECK_HEX(z, "0100000000000000037365743ff80000000000000000000000000004006b6579"
                  "0000000000000000");
@@ -68,7 +68,8 @@ static void test_zadd_encoding(void)
     /* Negative scores sort after non-negative ones in byte order (spec App. C). */
     uint8_t a[64], b[64];
     size_t an = kv_enc_zkey(a, sizeof(a), (const uint8_t *)"s", 1, 1.0, (const uint8_t *)"k", 1, 0);
-    size_t bn = kv_enc_zkey(b, sizeof(b), (const uint8_t *)"s", 1, -1.0, (const uint8_t *)"k", 1, 0);
+    size_t bn =
+        kv_enc_zkey(b, sizeof(b), (const uint8_t *)"s", 1, -1.0, (const uint8_t *)"k", 1, 0);
     CHECK(an == bn && memcmp(a, b, an) < 0);
 }
 
@@ -87,8 +88,8 @@ static void test_decode_malformed(void)
     CHECK(!dv.is_ref && dv.len == 1 && dv.data[0] == 'v');
 
     uint8_t z[128];
-    size_t n = kv_enc_zkey(z, sizeof(z), (const uint8_t *)"set", 3, 1.5, (const uint8_t *)"key",
-                           3, 9);
+    size_t n =
+        kv_enc_zkey(z, sizeof(z), (const uint8_t *)"set", 3, 1.5, (const uint8_t *)"key", 3, 9);
     for (size_t cut = 0; cut < n; cut++)
         CHECK_ERR(kv_dec_zkey(&dz, z, cut), SEAL_ECORRUPT);
     z[1] = 0xff; /* absurd set length */

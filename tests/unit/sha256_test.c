@@ -21,7 +21,8 @@ static void test_nist_vectors(void)
 static void test_parts_and_incremental(void)
 {
     uint8_t a[32], b[32];
-    cry_part parts[] = {{"abcdbcdecdefdefg", 16}, {"", 0}, {"efghfghighijhijkijkljklmklmnlmnomnopnopq", 40}};
+    cry_part parts[] = {
+        {"abcdbcdecdefdefg", 16}, {"", 0}, {"efghfghighijhijkijkljklmklmnlmnomnopnopq", 40}};
     CHECK_OK(cry_sha256v(a, parts, 3));
     CHECK_HEX(a, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 

@@ -14,8 +14,8 @@
 
 #include <stdatomic.h>
 
-#define WRITERS 6
-#define ROUNDS 48
+#define WRITERS   6
+#define ROUNDS    48
 #define BIG_VALUE (70 * 1024) /* above the inline limit: goes to a worker */
 
 typedef struct writer {

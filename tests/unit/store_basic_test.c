@@ -45,7 +45,8 @@ static void hash_dir(const char *dir, uint8_t out[32])
 {
     char cmd[1200];
     snprintf(cmd, sizeof(cmd),
-             "cd '%s' && find . -type f ! -path './index/*' ! -name seal.synced | LC_ALL=C sort | xargs cat | "
+             "cd '%s' && find . -type f ! -path './index/*' ! -name seal.synced | LC_ALL=C sort | "
+             "xargs cat | "
              "sha256sum",
              dir);
     FILE *p = popen(cmd, "r");

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 150
 
 static seal_store *open_store(const char *dir)
@@ -28,7 +28,7 @@ static seal_store *open_store(const char *dir)
 struct worker {
     seal_store *s;
     int id;
-    bool indexed; /* use seal_tx_commit_indexed */
+    bool indexed;  /* use seal_tx_commit_indexed */
     bool wait_get; /* read back waiting (a rebuild may be under way) */
     atomic_int *errors;
     uint64_t last_tx;
@@ -299,8 +299,8 @@ static void async_run(const char *name, int n, int blocking, bool close_early)
         ones[i].x = &x;
         ones[i].tx = mk_tx(s, i);
         ones[i].want_index = i % 2 == 0;
-        int rc = seal_tx_commit_async(s, ones[i].tx, ones[i].want_index ? SEAL_COMMIT_WAIT_INDEX : 0,
-                                      acb, &ones[i]);
+        int rc = seal_tx_commit_async(
+            s, ones[i].tx, ones[i].want_index ? SEAL_COMMIT_WAIT_INDEX : 0, acb, &ones[i]);
         if (rc) {
             T_FAIL("seal_tx_commit_async %d: %s (%s)", i, t_errstr(rc), seal_last_error());
             pthread_mutex_lock(&x.mu);

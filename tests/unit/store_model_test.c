@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define NKEYS 16
-#define MAXV 64
+#define NKEYS  16
+#define MAXV   64
 #define MAXVER 512
 
 struct ver {
@@ -160,8 +160,7 @@ static void check_at(seal_store *s, uint64_t at, const char *ctx)
     CHECK_OK(seal_snap_scan(snap, &so, scan_cb, &acc));
     int want = ne < 3 ? ne : 3;
     if (acc.n != want)
-        T_FAIL("%s: desc scan at %llu: %d keys, want %d", ctx, (unsigned long long)at, acc.n,
-               want);
+        T_FAIL("%s: desc scan at %llu: %d keys, want %d", ctx, (unsigned long long)at, acc.n, want);
     for (int i = 0; i < acc.n && i < want; i++)
         if (acc.keys[i] != expect_keys[ne - 1 - i])
             T_FAIL("%s: desc scan order", ctx);
@@ -325,8 +324,8 @@ static void run(int version, unsigned seed, int steps)
         CHECK_OK(seal_verify(s, NULL, NULL, NULL));
         s = reopen(s, dir, version);
     }
-    fprintf(stderr, "  v%d seed %u: %d commits, %d failed preconditions\n", version, seed,
-            commits, pre_fail);
+    fprintf(stderr, "  v%d seed %u: %d commits, %d failed preconditions\n", version, seed, commits,
+            pre_fail);
     CHECK(commits > steps / 2);
     CHECK(pre_fail > 0);
     if (s)

@@ -22,10 +22,9 @@
  * It writes the image and the list of acknowledged txs (a commit that
  * returned; its durability came first) and exits. The parent opens the image
  * and checks that the offline verifier (seal_verify_dir) and open succeed
- * (a cut write is never taken for corruption), every acknowledged tx is there with its Alh and content, the
- * store verifies (seal_verify: every tx present complete and every hash
- * right), and it takes a new commit. SEAL_POWERLOSS_ITERS iterations
- * (default 60). */
+ * (a cut write is never taken for corruption), every acknowledged tx is there with its Alh and
+ * content, the store verifies (seal_verify: every tx present complete and every hash right), and it
+ * takes a new commit. SEAL_POWERLOSS_ITERS iterations (default 60). */
 #include "testlib.h"
 
 #include "seal/seal.h"

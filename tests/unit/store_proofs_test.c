@@ -111,8 +111,8 @@ static void check_store(const char *name, int version)
             seal_dual_proof p;
             int rc = seal_dual_proof_build(s, a, b, &p);
             if (rc) {
-                T_FAIL("dual proof %llu->%llu: %s", (unsigned long long)a,
-                       (unsigned long long)b, seal_last_error());
+                T_FAIL("dual proof %llu->%llu: %s", (unsigned long long)a, (unsigned long long)b,
+                       seal_last_error());
                 continue;
             }
             if (seal_dual_proof_verify(&p, a, b, g_hdr[a].alh, g_hdr[b].alh) != 0)
@@ -174,8 +174,7 @@ static void check_store(const char *name, int version)
         CHECK_OK(seal_tx_read(s, t, 0, &ti));
         for (size_t e = 0; e < ti->n; e++) {
             seal_entry_proof ep;
-            CHECK_OK(seal_entry_proof_build(s, t, ti->entries[e].key, ti->entries[e].key_len,
-                                            &ep));
+            CHECK_OK(seal_entry_proof_build(s, t, ti->entries[e].key, ti->entries[e].key_len, &ep));
             uint8_t d[32];
             CHECK_OK(seal_entry_digest(version, ti->entries[e].key, ti->entries[e].key_len,
                                        ti->entries[e].has_md ? &ti->entries[e].md : NULL,

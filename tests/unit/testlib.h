@@ -45,7 +45,7 @@ extern const char *t_case;
     do {                                                                                           \
         int _rc = (expr);                                                                          \
         if (_rc != (code))                                                                         \
-            T_FAIL("%s returned %d (%s), expected %d (%s)", #expr, _rc, t_errstr(_rc), (code),    \
+            T_FAIL("%s returned %d (%s), expected %d (%s)", #expr, _rc, t_errstr(_rc), (code),     \
                    t_errstr(code));                                                                \
     } while (0)
 
@@ -70,7 +70,7 @@ extern const char *t_case;
     do {                                                                                           \
         const char *_a = (a), *_b = (b);                                                           \
         if (!_a || !_b || strcmp(_a, _b) != 0)                                                     \
-            T_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); \
+            T_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)");  \
     } while (0)
 
 /* Run one named case. */

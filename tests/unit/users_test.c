@@ -863,8 +863,7 @@ static void test_bcrypt_refused(void)
     /* A superuser migrated with a bcrypt hash: not the default, login
      * refused, and the force-reset start-up option repairs it. */
     CHECK_OK(users_membackend_new(&be));
-    put_record(&be, "immudb", "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
-               0x03);
+    put_record(&be, "immudb", "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", 0x03);
     c = NULL;
     CHECK_OK(users_open(&c, &be, &o));
     bool def = true;
