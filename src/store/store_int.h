@@ -132,7 +132,7 @@ struct sjob {
  * flushes would buy little and cost the commits device time (a flush writes
  * every dirty LMDB page): the kernel writes them back within ~30 s anyway. */
 #define ST_INDEX_FLUSH_MS      30000
-#define ST_INDEX_IDLE_FLUSH_MS 200
+#define ST_INDEX_IDLE_FLUSH_MS 1000
 struct spool {
     pthread_mutex_t mu;
     pthread_cond_t work, done;

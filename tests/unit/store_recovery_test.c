@@ -666,6 +666,16 @@ static void test_power_loss_tail(void)
         CHECK_ERR(seal_open(dir, NULL, &s), SEAL_ECORRUPT);
         CHECK(strstr(seal_last_error(), "durable") != NULL);
     }
+    /* the last record torn in its middle, its length intact (the file ends
+     * with it): a torn tail for both the verifier and open */
+    copy_store(dir);
+    cix_keep(dir, B);
+    damage(dir, NTX, false);
+    seal_verify_report vr;
+    CHECK_OK(seal_verify_dir(dir, NULL, NULL, &vr));
+    CHECK_INT(vr.tail_after_tx, NTX - 1);
+    log_to_file();
+    expect_store(dir, NTX - 1, "last record torn in its middle");
     seal_log_set_fd(2);
 }
 
