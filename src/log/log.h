@@ -117,12 +117,17 @@ void segf_fail_sync(int nth);
  * a recorder is set, every write of a segment file calls write_begin before
  * it (with the bytes about to be written) and write_end after it, and every
  * fdatasync calls sync_begin before it and sync_end after it, with the
- * descriptor. The recorder may block in any of them. NULL removes it. */
+ * descriptor, and a truncation calls truncate_begin and truncate_end. The
+ * recorder may block in any of them. NULL removes it. */
 typedef struct segf_recorder {
     void (*write_begin)(void *arg, int fd, uint64_t off, const struct iovec *iov, size_t n);
     void (*write_end)(void *arg);
     void (*sync_begin)(void *arg, int fd, uint64_t *token);
     void (*sync_end)(void *arg, int fd, uint64_t token, int rc);
+    /* around segf_truncate (which fsyncs what it leaves); |fd| is the
+     * truncated segment's, -1 if it failed before that */
+    void (*truncate_begin)(void *arg);
+    void (*truncate_end)(void *arg, int fd);
     void *arg;
 } segf_recorder;
 void segf_set_recorder(const segf_recorder *r);

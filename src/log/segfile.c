@@ -868,7 +868,26 @@ int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
     return 0;
 }
 
+static int segf_truncate_(segf *f, uint64_t loc);
+
 int segf_truncate(segf *f, uint64_t loc)
+{
+    const segf_recorder *r = atomic_load(&g_rec);
+    if (!r)
+        return segf_truncate_(f, loc);
+    r->truncate_begin(r->arg);
+    pthread_mutex_lock(&f->mu);
+    bool noop = log_loc_seg(loc) >= f->nsegs; /* nothing cut, nothing synced */
+    pthread_mutex_unlock(&f->mu);
+    int rc = segf_truncate_(f, loc);
+    pthread_mutex_lock(&f->mu);
+    int fd = f->wfd;
+    pthread_mutex_unlock(&f->mu);
+    r->truncate_end(r->arg, rc == 0 && !noop ? fd : -1);
+    return rc;
+}
+
+static int segf_truncate_(segf *f, uint64_t loc)
 {
     uint32_t seg = log_loc_seg(loc);
     uint64_t off = log_loc_off(loc);

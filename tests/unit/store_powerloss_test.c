@@ -20,7 +20,10 @@
  *   - no key index (it is rebuilt from the log: its own power-loss marker is
  *     tested in store_recovery_test).
  * It writes the image and the list of acknowledged txs (a commit that
- * returned; its durability came first) and exits. The parent opens the image
+ * returned; its durability came first) and exits. Half of the runs start
+ * from the image the previous one left, untouched, so that recovery itself
+ * runs under the recorder and the power can go in the middle of it; the
+ * txs acknowledged by every run on that store must all be there. The parent opens the image
  * and checks that the offline verifier (seal_verify_dir) and open succeed
  * (a cut write is never taken for corruption), every acknowledged tx is there with its Alh and
  * content, the store verifies (seal_verify: every tx present complete and every hash right), and it
@@ -127,8 +130,29 @@ static void rec_sync_end(void *arg, int fd, uint64_t token, int rc)
     pthread_mutex_unlock(&g_m);
 }
 
-static const segf_recorder g_recorder = {rec_write_begin, rec_write_end, rec_sync_begin,
-                                         rec_sync_end, NULL};
+/* A truncation (recovery cutting a torn tail) fsyncs the file it leaves:
+ * everything written to it before is durable. It runs under g_m, like a
+ * write, so that the image never sees half of one. */
+static void rec_truncate_begin(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_m);
+}
+
+static void rec_truncate_end(void *arg, int fd)
+{
+    (void)arg;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0)
+        for (size_t i = 0; i < g_nops; i++)
+            if (g_ops[i].dev == st.st_dev && g_ops[i].ino == st.st_ino)
+                g_ops[i].durable = true;
+    pthread_mutex_unlock(&g_m);
+}
+
+static const segf_recorder g_recorder = {
+    rec_write_begin,  rec_write_end, rec_sync_begin, rec_sync_end, rec_truncate_begin,
+    rec_truncate_end, NULL};
 
 /* --------------------------------------------------------------- child */
 struct ackrec {
@@ -318,32 +342,59 @@ static void image_dir(const char *src, const char *dst, uint32_t *seed, long *to
     }
 }
 
-/* Runs the workload on |dir| for |ms|, then "loses power": writes the image
- * to |img| and the acknowledged txs to |acks|. Never returns. */
-static void child(const char *dir, const char *img, const char *acks, unsigned ms, uint32_t seed)
+struct cut {
+    const char *dir, *img, *acks;
+    unsigned ms;
+    uint32_t seed;
+};
+
+/* After |ms|, "the power goes": takes the recorder's lock for good (no write,
+ * sync or truncation completes from then on), writes the image and the
+ * acknowledged txs, and ends the process. */
+static void *cutter(void *p)
 {
-    g_acks = calloc(MAXACK, sizeof(*g_acks));
-    seal_options o;
-    seal_options_default(&o);
-    o.segment_size = SEG;
-    if (!g_acks || seal_open(dir, &o, &g_s) != 0)
-        _exit(3);
-    segf_set_recorder(&g_recorder);
-    pthread_t th[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        if (pthread_create(&th[i], NULL, committer, (void *)(uintptr_t)(seed * 7 + (uint32_t)i)))
-            _exit(3);
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct cut *c = p;
+    struct timespec ts = {c->ms / 1000, (long)(c->ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    pthread_mutex_lock(&g_m); /* the power goes: no write or sync completes from now on */
+    pthread_mutex_lock(&g_m);
     pthread_mutex_lock(&g_ackm);
     long torn = 0;
-    image_dir(dir, img, &seed, &torn);
-    FILE *f = fopen(acks, "wb");
+    uint32_t seed = c->seed;
+    image_dir(c->dir, c->img, &seed, &torn);
+    FILE *f = fopen(c->acks, "wb");
     if (!f || fwrite(&torn, sizeof(torn), 1, f) != 1 ||
         fwrite(g_acks, sizeof(*g_acks), g_nacks, f) != g_nacks || fclose(f) != 0)
         _exit(4);
     _exit(0);
+}
+
+/* Opens the store in |dir| (a new one, or the image of an earlier power loss,
+ * whose recovery then runs with the recorder on: the power can go during
+ * it) and commits until the cutter ends the process. Never returns. */
+static void child(const char *dir, const char *img, const char *acks, unsigned ms, uint32_t seed)
+{
+    static struct cut c;
+    c = (struct cut){dir, img, acks, ms, seed};
+    g_acks = calloc(MAXACK, sizeof(*g_acks));
+    if (!g_acks)
+        _exit(3);
+    segf_set_recorder(&g_recorder);
+    pthread_t ct;
+    if (pthread_create(&ct, NULL, cutter, &c) != 0)
+        _exit(3);
+    seal_options o;
+    seal_options_default(&o);
+    o.segment_size = SEG;
+    if (seal_open(dir, &o, &g_s) != 0) {
+        fprintf(stderr, "child: open: %s\n", seal_last_error());
+        _exit(5);
+    }
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        if (pthread_create(&th[i], NULL, committer, (void *)(uintptr_t)(seed * 7 + (uint32_t)i)))
+            _exit(3);
+    for (;;)
+        pause();
 }
 
 /* -------------------------------------------------------------- parent */
@@ -421,19 +472,32 @@ static void test_power_loss(void)
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     unsigned seed0 = (unsigned)rand();
     fprintf(stderr, "  seed %u, %d power losses\n", seed0, iters);
-    struct ackrec *a = calloc(MAXACK, sizeof(*a));
-    long kept = 0, extra = 0, torn_files = 0;
-    CHECK(a != NULL);
-    for (int it = 0; it < iters && a; it++) {
-        char dir[700], img[700], acks[700], cmd[2200];
+    /* req: every tx acknowledged on this store so far, over chained runs */
+    struct ackrec *a = calloc(MAXACK, sizeof(*a)), *req = calloc(MAXACK, sizeof(*req));
+    size_t nreq = 0;
+    long kept = 0, extra = 0, torn_files = 0, chained = 0;
+    bool chain = false;
+    CHECK(a != NULL && req != NULL);
+    for (int it = 0; it < iters && a && req; it++) {
+        char dir[700], img[700], raw[700], acks[700], cmd[4000];
         snprintf(dir, sizeof(dir), "%s", t_path("pl-store"));
         snprintf(img, sizeof(img), "%s", t_path("pl-image"));
+        snprintf(raw, sizeof(raw), "%s", t_path("pl-raw"));
         snprintf(acks, sizeof(acks), "%s", t_path("pl-acks"));
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s'", dir, img, acks);
+        /* half the time, the next run opens the last image as the disk left
+         * it (recovery included in what the power loss can cut) */
+        if (chain)
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' && mv '%s' '%s'", dir, img, acks, raw,
+                     dir);
+        else
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", dir, img, acks, raw);
         if (system(cmd) != 0)
             T_FAIL("%s", cmd);
+        if (!chain)
+            nreq = 0;
+        chained += chain;
         uint32_t seed = seed0 + (uint32_t)it * 7919u;
-        unsigned ms = 20 + (seed >> 3) % 250;
+        unsigned ms = chain && (seed & 1) ? (seed >> 3) % 30 : 20 + (seed >> 3) % 250;
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0)
@@ -442,34 +506,43 @@ static void test_power_loss(void)
         waitpid(pid, &status, 0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             T_FAIL("iteration %d: the writer failed (status %d)", it, status);
-            continue;
+            break;
         }
         FILE *f = fopen(acks, "rb");
         long torn = 0;
         size_t na = 0;
-        if (!f || fread(&torn, sizeof(torn), 1, f) != 1) {
+        if (!f || fread(&torn, sizeof(torn), 1, f) != 1)
             T_FAIL("iteration %d: no ack list", it);
-        } else {
+        else
             na = fread(a, sizeof(*a), MAXACK, f);
-        }
         if (f)
             fclose(f);
+        for (size_t i = 0; i < na && nreq < MAXACK; i++)
+            req[nreq++] = a[i];
         torn_files += torn;
+        chain = (seed >> 12) % 2 == 0;
+        if (chain) {
+            snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", img, raw);
+            if (system(cmd) != 0)
+                T_FAIL("%s", cmd);
+        }
         int before = t_failures;
-        check_image(img, a, na, it, &kept, &extra);
+        check_image(img, req, nreq, it, &kept, &extra);
         if (t_failures > before) {
             fprintf(stderr, "  iteration %d failed (seed %u): its image is kept in %s\n", it, seed,
-                    img);
+                    chain ? raw : img);
             break;
         }
     }
     fprintf(stderr,
             "  %ld acknowledged txs checked, %ld more complete txs kept, %ld files with a torn "
-            "tail\n",
-            kept, extra, torn_files);
+            "tail, %ld runs on the image of the power loss before\n",
+            kept, extra, torn_files, chained);
     CHECK(kept > 0);
     CHECK(torn_files > 0);
+    CHECK(chained > 0);
     free(a);
+    free(req);
 }
 
 int main(void)
