@@ -706,15 +706,21 @@ static int new_segment(segf *f)
     return 0;
 }
 
-int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
+/* Appends the |n| pieces of |iov| as one record: written straight from the
+ * caller's memory when it is |direct| bytes or more, else copied into the
+ * write buffer. */
+static int append_iov(segf *f, const struct iovec *iov, size_t n, size_t direct, uint64_t *loc)
 {
     int rc;
+    size_t total = 0;
     if (f->ro)
         return SEAL_ESTATE;
+    for (size_t i = 0; i < n; i++)
+        total += iov[i].iov_len;
     if (f->nsegs == 0 && (rc = new_segment(f)) != 0)
         return rc;
     uint64_t cur = f->lens[f->nsegs - 1] + f->blen;
-    if (cur > 0 && cur + n > f->seg_size) {
+    if (cur > 0 && cur + total > f->seg_size) {
         /* leave the segment complete and durable before starting the next */
         if ((rc = segf_flush(f)) != 0)
             return rc;
@@ -728,40 +734,54 @@ int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
     }
     if (loc)
         *loc = log_loc(f->nsegs - 1, cur);
-    if (n >= SEGF_DIRECT) {
+    if (total >= direct) {
+        /* large: from the caller's memory to the file, no copy here */
         if ((rc = segf_flush(f)) != 0)
             return rc;
-        prealloc(f, cur + n);
-        if ((rc = full_pwrite(f->wfd, p, n, cur)) != 0)
+        prealloc(f, cur + total);
+        if ((rc = full_pwritev(f->wfd, iov, n, cur)) != 0)
             return rc;
         pthread_mutex_lock(&f->mu);
-        f->lens[f->nsegs - 1] += n;
+        f->lens[f->nsegs - 1] += total;
         pthread_mutex_unlock(&f->mu);
         f->dirty = true;
-    } else {
-        if (f->blen + n > f->bcap) {
-            size_t cap = f->bcap ? f->bcap : 64 * 1024;
-            while (cap < f->blen + n)
-                cap *= 2;
-            pthread_mutex_lock(&f->mu);
-            uint8_t *b = seal_realloc(f->buf, cap);
-            if (b) {
-                f->buf = b;
-                f->bcap = cap;
-            }
-            pthread_mutex_unlock(&f->mu);
-            if (!b)
-                return SEAL_ENOMEM;
-        }
-        pthread_mutex_lock(&f->mu);
-        memcpy(f->buf + f->blen, p, n);
-        f->blen += n;
-        pthread_mutex_unlock(&f->mu);
-        if (f->blen >= SEGF_BUF_FLUSH && (rc = segf_flush(f)) != 0)
-            return rc;
+        f->written += total;
+        return 0;
     }
-    f->written += n;
+    pthread_mutex_lock(&f->mu);
+    if (f->blen + total > f->bcap) {
+        size_t cap = f->bcap ? f->bcap : 64 * 1024;
+        while (cap < f->blen + total)
+            cap *= 2;
+        uint8_t *b = seal_realloc(f->buf, cap);
+        if (!b) {
+            pthread_mutex_unlock(&f->mu);
+            return SEAL_ENOMEM;
+        }
+        f->buf = b;
+        f->bcap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (iov[i].iov_len)
+            memcpy(f->buf + f->blen, iov[i].iov_base, iov[i].iov_len);
+        f->blen += iov[i].iov_len;
+    }
+    pthread_mutex_unlock(&f->mu);
+    f->written += total;
+    if (f->blen >= SEGF_BUF_FLUSH && (rc = segf_flush(f)) != 0)
+        return rc;
     return 0;
+}
+
+int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
+{
+    return append_iov(f, iov, n, SEGF_DIRECT_V, loc);
+}
+
+int segf_append(segf *f, const void *p, size_t n, uint64_t *loc)
+{
+    struct iovec v = {(void *)(uintptr_t)p, n};
+    return append_iov(f, &v, 1, SEGF_DIRECT, loc);
 }
 
 int segf_sync(segf *f)
@@ -802,70 +822,6 @@ int segf_fd_sync(segf *f, int fd)
         atomic_store(&f->sync_err, true);
     close(fd);
     return rc;
-}
-
-int segf_appendv(segf *f, const struct iovec *iov, size_t n, uint64_t *loc)
-{
-    int rc;
-    size_t total = 0;
-    if (f->ro)
-        return SEAL_ESTATE;
-    for (size_t i = 0; i < n; i++)
-        total += iov[i].iov_len;
-    if (f->nsegs == 0 && (rc = new_segment(f)) != 0)
-        return rc;
-    uint64_t cur = f->lens[f->nsegs - 1] + f->blen;
-    if (cur > 0 && cur + total > f->seg_size) {
-        /* leave the segment complete and durable before starting the next */
-        if ((rc = segf_flush(f)) != 0)
-            return rc;
-        if ((rc = do_sync(f->wfd)) != 0) {
-            atomic_store(&f->sync_err, true);
-            return rc;
-        }
-        if ((rc = new_segment(f)) != 0)
-            return rc;
-        cur = 0;
-    }
-    if (loc)
-        *loc = log_loc(f->nsegs - 1, cur);
-    if (total >= SEGF_DIRECT_V) {
-        /* large: from the caller's memory to the file, no copy here */
-        if ((rc = segf_flush(f)) != 0)
-            return rc;
-        prealloc(f, cur + total);
-        if ((rc = full_pwritev(f->wfd, iov, n, cur)) != 0)
-            return rc;
-        pthread_mutex_lock(&f->mu);
-        f->lens[f->nsegs - 1] += total;
-        pthread_mutex_unlock(&f->mu);
-        f->dirty = true;
-        f->written += total;
-        return 0;
-    }
-    pthread_mutex_lock(&f->mu);
-    if (f->blen + total > f->bcap) {
-        size_t cap = f->bcap ? f->bcap : 64 * 1024;
-        while (cap < f->blen + total)
-            cap *= 2;
-        uint8_t *b = seal_realloc(f->buf, cap);
-        if (!b) {
-            pthread_mutex_unlock(&f->mu);
-            return SEAL_ENOMEM;
-        }
-        f->buf = b;
-        f->bcap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (iov[i].iov_len)
-            memcpy(f->buf + f->blen, iov[i].iov_base, iov[i].iov_len);
-        f->blen += iov[i].iov_len;
-    }
-    pthread_mutex_unlock(&f->mu);
-    f->written += total;
-    if (f->blen >= SEGF_BUF_FLUSH && (rc = segf_flush(f)) != 0)
-        return rc;
-    return 0;
 }
 
 static int segf_truncate_(segf *f, uint64_t loc);
